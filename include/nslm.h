@@ -1,0 +1,294 @@
+/*
+ * nslm.h - libnslm: certified barrier-free paths in the optimization
+ * landscapes of wide and deep neural networks.
+ *
+ * One public header.  Conventions (see nslm(3)):
+ *   - every fallible call returns an int status, NSLM_OK (0) or a negative
+ *     NSLM_ERR_* code; outputs go through pointers and are left untouched
+ *     on failure; nslm_last_error() gives a detail message (thread-local);
+ *   - opaque handles are created through an out-parameter (set to NULL on
+ *     failure) and destroyed by *_destroy(), which accepts NULL;
+ *   - matrices are (rows, cols, ptr, rs, cs): element (i, k) is
+ *     ptr[i*rs + k*cs], so numpy C-order, Fortran-order and sliced arrays
+ *     pass without copies (the BLIS convention);
+ *   - no call keeps a caller's pointer past its return unless documented;
+ *   - no call prints, aborts or exits.
+ */
+#ifndef NSLM_H
+#define NSLM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nslm_version.h"
+
+#if defined(_WIN32) && defined(NSLM_BUILDING)
+#define NSLM_API __declspec(dllexport)
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define NSLM_API __attribute__((visibility("default")))
+#else
+#define NSLM_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ====================================================================
+ * Version and status
+ * ==================================================================== */
+
+/* Run-time version: NSLM_VERSION_NUMBER and NSLM_VERSION_STRING of the
+ * library actually loaded. */
+NSLM_API int nslm_version_number(void);
+NSLM_API const char *nslm_version_string(void);
+
+/* Status codes: stable numbers, append only. */
+enum {
+  NSLM_OK = 0,
+  NSLM_ERR_INVALID = -1,      /* NULL pointer, bad enum, bad option value */
+  NSLM_ERR_NOMEM = -2,        /* an allocation failed */
+  NSLM_ERR_DIMENSION = -3,    /* sizes or shapes do not match */
+  NSLM_ERR_NONFINITE = -4,    /* NaN or Inf in an input */
+  NSLM_ERR_INFEASIBLE = -5,   /* parameter outside the constraint set */
+  NSLM_ERR_FORMAT = -6,       /* corrupt, truncated or unsupported file */
+  NSLM_ERR_IO = -7,           /* the operating system refused a read/write */
+  NSLM_ERR_NUMERIC = -8,      /* a numerical procedure failed */
+  NSLM_ERR_TOO_NARROW = -9,   /* a hidden layer is too narrow */
+  NSLM_ERR_CANCELLED = -10,   /* a progress callback asked to stop */
+  NSLM_ERR_DOMAIN = -11,      /* an argument outside a function's domain */
+  NSLM_ERR_UNSUPPORTED = -12, /* valid request this object cannot serve */
+  NSLM_ERR_CALLBACK = -13,    /* a user callback returned an error */
+  NSLM_ERR_RANGE = -14        /* an index is out of range */
+};
+
+/* A static description of a status; never NULL (unknown codes get one). */
+NSLM_API const char *nslm_strerror(int status);
+/* Detail of the last failure in the calling thread (names the offending
+ * argument); "" if none.  Valid until the next failing call in the thread. */
+NSLM_API const char *nslm_last_error(void);
+/* The same, copied: writes at most cap bytes (NUL-terminated when cap > 0)
+ * and sets *needed to the full length + 1.  buf may be NULL when cap = 0. */
+NSLM_API int nslm_last_error_copy(char *buf, size_t cap, size_t *needed);
+
+/* Progress callback of long calls: fraction in [0, 1]; a nonzero return
+ * stops the call, which then returns NSLM_ERR_CANCELLED and leaks nothing. */
+typedef int (*nslm_progress_fn)(double fraction, void *user_data);
+
+/* ====================================================================
+ * Networks: widths and activations
+ * ==================================================================== */
+
+typedef struct nslm_net nslm_net;
+
+enum {
+  NSLM_ACT_IDENTITY = 0,
+  NSLM_ACT_RELU = 1,
+  NSLM_ACT_LEAKY_RELU = 2, /* max(x, c x), 0 <= c < 1 ... any finite c */
+  NSLM_ACT_POLY = 3,       /* c * x^k, k a positive integer */
+  NSLM_ACT_SIGMOID = 4,
+  NSLM_ACT_TANH = 5,
+  NSLM_ACT_CALLBACK = 6
+};
+
+/* Elementwise activation callback: transforms x[0..len) in place.  The
+ * derivative callback receives pre-activations and writes f'(x) in place.
+ * Return 0 on success; nonzero makes the calling function fail with
+ * NSLM_ERR_CALLBACK.  Python must keep its CFUNCTYPE object alive. */
+typedef int (*nslm_act_fn)(double *x, size_t len, void *user_data);
+
+/* widths has depth + 2 entries: d = p_0, p_1 .. p_l, m = p_{l+1}; all >= 1,
+ * depth l >= 1.  Every hidden layer starts as ReLU. */
+NSLM_API int nslm_net_create(nslm_net **out, size_t depth, const size_t *widths);
+NSLM_API void nslm_net_destroy(nslm_net *net);
+/* Hidden layer j in 1..depth. */
+NSLM_API int nslm_net_set_activation(nslm_net *net, size_t j, int kind, double c, double k);
+NSLM_API int nslm_net_set_activation_callback(nslm_net *net, size_t j, nslm_act_fn f,
+                                              nslm_act_fn df, void *user_data);
+NSLM_API int nslm_net_get_activation(const nslm_net *net, size_t j, int *kind, double *c,
+                                     double *k);
+/* Threads for BLIS products issued on behalf of this net; 0 (default) =
+ * BLIS_NUM_THREADS, else OMP_NUM_THREADS, else the number of cores.  Never
+ * changes BLIS's process-wide setting. */
+NSLM_API int nslm_net_set_num_threads(nslm_net *net, size_t nthreads);
+NSLM_API size_t nslm_net_num_threads(const nslm_net *net);
+NSLM_API size_t nslm_net_depth(const nslm_net *net);       /* l; 0 for NULL */
+NSLM_API size_t nslm_net_width(const nslm_net *net, size_t j); /* p_j, 0..l+1; 0 if out of range */
+/* The paper's width bound 2 m (n+1)^l; saturates at SIZE_MAX. */
+NSLM_API size_t nslm_net_paper_width_bound(const nslm_net *net, size_t n);
+
+/* ====================================================================
+ * Parameters Theta = (Theta^0 .. Theta^l)
+ * Theta^j is p_{j+1} x p_j: the shape of PyTorch's
+ * nn.Linear(p_j, p_{j+1}, bias=False).weight.
+ * A parameter set copies the net's widths; it does not keep the net.
+ * ==================================================================== */
+
+typedef struct nslm_params nslm_params;
+
+enum { NSLM_INIT_UNIFORM = 0, NSLM_INIT_NORMAL = 1 };
+
+/* All zeros. */
+NSLM_API int nslm_params_create(nslm_params **out, const nslm_net *net);
+NSLM_API void nslm_params_destroy(nslm_params *theta);
+NSLM_API int nslm_params_clone(nslm_params **out, const nslm_params *src);
+/* dst := src (same widths). */
+NSLM_API int nslm_params_assign(nslm_params *dst, const nslm_params *src);
+NSLM_API size_t nslm_params_depth(const nslm_params *theta);
+NSLM_API int nslm_params_layer_shape(const nslm_params *theta, size_t j, size_t *rows,
+                                     size_t *cols);
+NSLM_API int nslm_params_set_layer(nslm_params *theta, size_t j, size_t rows, size_t cols,
+                                   const double *a, ptrdiff_t rs, ptrdiff_t cs);
+NSLM_API int nslm_params_get_layer(const nslm_params *theta, size_t j, size_t rows,
+                                   size_t cols, double *a, ptrdiff_t rs, ptrdiff_t cs);
+/* Reproducible random initialisation: uniform on [-s, s] or normal with
+ * standard deviation s, where s = scale / sqrt(fan_in). */
+NSLM_API int nslm_params_init_random(nslm_params *theta, uint64_t seed, int dist, double scale);
+/* out := (1 - t) a + t b entrywise (exact at t = 0 and t = 1). */
+NSLM_API int nslm_params_interpolate(nslm_params *out, const nslm_params *a,
+                                     const nslm_params *b, double t);
+/* mask[i] = 1 if row i (resp. column i) of Theta^j has a nonzero entry. */
+NSLM_API int nslm_params_row_support(const nslm_params *theta, size_t j, unsigned char *mask,
+                                     size_t len);
+NSLM_API int nslm_params_col_support(const nslm_params *theta, size_t j, unsigned char *mask,
+                                     size_t len);
+/* True (1) if the two sets have the same widths and equal entries. */
+NSLM_API int nslm_params_equal(const nslm_params *a, const nslm_params *b);
+
+/* ====================================================================
+ * Data: X (n x d) and Y (n x m), samples as rows (copied)
+ * ==================================================================== */
+
+typedef struct nslm_data nslm_data;
+
+NSLM_API int nslm_data_create(nslm_data **out, size_t n, size_t d, const double *x,
+                              ptrdiff_t xrs, ptrdiff_t xcs, size_t m, const double *y,
+                              ptrdiff_t yrs, ptrdiff_t ycs);
+NSLM_API void nslm_data_destroy(nslm_data *data);
+NSLM_API size_t nslm_data_n(const nslm_data *data);
+NSLM_API size_t nslm_data_d(const nslm_data *data);
+NSLM_API size_t nslm_data_m(const nslm_data *data);
+NSLM_API int nslm_data_get_x(const nslm_data *data, double *x, ptrdiff_t rs, ptrdiff_t cs);
+NSLM_API int nslm_data_get_y(const nslm_data *data, double *y, ptrdiff_t rs, ptrdiff_t cs);
+
+/* ====================================================================
+ * Losses l(a, y), convex in the output a (length m)
+ * ==================================================================== */
+
+typedef struct nslm_loss nslm_loss;
+
+enum {
+  NSLM_LOSS_SQUARED = 0,        /* sum_k (a_k - y_k)^2 */
+  NSLM_LOSS_ABSOLUTE = 1,       /* sum_k |a_k - y_k| */
+  NSLM_LOSS_HUBER = 2,          /* sum_k huber_delta(a_k - y_k), param = delta > 0 */
+  NSLM_LOSS_LOGISTIC = 3,       /* sum_k log(1 + exp(-y_k a_k)), y_k in {-1, 1} */
+  NSLM_LOSS_LOGISTIC_PAPER = 4, /* sum_k -(1+y_k)log(1+a_k) - (1-y_k)log(1-a_k), |a_k| < 1, |y_k| <= 1 */
+  NSLM_LOSS_HINGE = 5,          /* sum_k max(0, 1 - y_k a_k) */
+  NSLM_LOSS_SOFTMAX_CE = 6,     /* -sum_k y_k log softmax(a)_k, y a probability vector */
+  NSLM_LOSS_CALLBACK = 7
+};
+
+/* Per-sample loss callback: *value = l(a, y); grad (length m) may be NULL,
+ * else receives a (sub)gradient in a.  Return 0 on success; nonzero fails
+ * the caller with NSLM_ERR_CALLBACK.  The function must be convex in a for
+ * the library's convexity claims to hold. */
+typedef int (*nslm_loss_fn)(const double *a, const double *y, size_t m, double *value,
+                            double *grad, void *user_data);
+
+NSLM_API int nslm_loss_create(nslm_loss **out, int kind, double param);
+NSLM_API int nslm_loss_create_callback(nslm_loss **out, nslm_loss_fn f, void *user_data);
+NSLM_API void nslm_loss_destroy(nslm_loss *loss);
+NSLM_API int nslm_loss_kind(const nslm_loss *loss);
+/* One sample: value and optional gradient (grad may be NULL). */
+NSLM_API int nslm_loss_eval(const nslm_loss *loss, size_t m, const double *a, const double *y,
+                            double *value, double *grad);
+
+/* ====================================================================
+ * Constraint r(Theta) = max(a_r max_{j>=1} |||Theta^j|||_1, b_r |||Theta^0|||_q)
+ * |||M|||_q = max over rows of (sum_k |M_rk|^q)^(1/q); q in (0, inf]
+ * (q = INFINITY: max abs entry).  a_r = b_r = 0: unconstrained (r = 0).
+ * ==================================================================== */
+
+typedef struct nslm_constraint nslm_constraint;
+
+NSLM_API int nslm_constraint_create(nslm_constraint **out, double a_r, double b_r, double q);
+NSLM_API void nslm_constraint_destroy(nslm_constraint *con);
+NSLM_API int nslm_constraint_get(const nslm_constraint *con, double *a_r, double *b_r,
+                                 double *q);
+NSLM_API int nslm_constraint_eval(const nslm_constraint *con, const nslm_params *theta,
+                                  double *r);
+/* Row norms of Theta^j (q for j = 0, 1 for j >= 1), unscaled; len = p_{j+1}. */
+NSLM_API int nslm_constraint_row_norms(const nslm_constraint *con, const nslm_params *theta,
+                                       size_t j, double *norms, size_t len);
+/* *feasible = 1 if r(Theta) <= 1. */
+NSLM_API int nslm_constraint_feasible(const nslm_constraint *con, const nslm_params *theta,
+                                      int *feasible);
+/* The row-wise q-(quasi)norm of any matrix, overflow-safe. */
+NSLM_API int nslm_matrix_row_norm(size_t rows, size_t cols, const double *a, ptrdiff_t rs,
+                                  ptrdiff_t cs, double q, double *norm);
+
+/* ====================================================================
+ * Evaluation (BLIS products, one gemm per layer)
+ * ==================================================================== */
+
+/* Outputs g_Theta(X): n x m. */
+NSLM_API int nslm_eval_outputs(const nslm_net *net, const nslm_params *theta,
+                               const nslm_data *data, double *out, ptrdiff_t rs, ptrdiff_t cs);
+/* Per-sample losses (len = n). */
+NSLM_API int nslm_eval_losses(const nslm_net *net, const nslm_params *theta,
+                              const nslm_data *data, const nslm_loss *loss, double *losses,
+                              size_t len);
+/* L(Theta) = sum_i l(g(x_i), y_i). */
+NSLM_API int nslm_eval_risk(const nslm_net *net, const nslm_params *theta,
+                            const nslm_data *data, const nslm_loss *loss, double *risk);
+/* L(Theta) + lambda r(Theta), lambda >= 0. */
+NSLM_API int nslm_eval_objective(const nslm_net *net, const nslm_params *theta,
+                                 const nslm_data *data, const nslm_loss *loss,
+                                 const nslm_constraint *con, double lambda, double *value);
+/* Hidden features A_j (j = 0..l+1; A_0 = X, A_{l+1} = outputs) as an
+ * n x p_j matrix (samples as rows; pass swapped strides for p_j x n). */
+NSLM_API int nslm_eval_features(const nslm_net *net, const nslm_params *theta,
+                                const nslm_data *data, size_t j, double *a, ptrdiff_t rs,
+                                ptrdiff_t cs);
+/* Gradient of L with respect to every layer, written into grad (same
+ * widths); *risk (may be NULL) receives L.  Needs derivatives of every
+ * activation: a callback layer without df gives NSLM_ERR_UNSUPPORTED. */
+NSLM_API int nslm_eval_gradient(const nslm_net *net, const nslm_params *theta,
+                                const nslm_data *data, const nslm_loss *loss,
+                                nslm_params *grad, double *risk);
+
+/* ====================================================================
+ * Files: .npy (one matrix) and .npz (parameter sets)
+ * Saves are atomic: a temporary file in the same directory, flushed,
+ * fsync'ed and renamed; on failure an existing file is left intact.
+ * ==================================================================== */
+
+/* Reads a 1-D (as len x 1) or 2-D float64/float32 little-endian array, C-
+ * or Fortran-order.  Size query: with a == NULL, only *rows and *cols are
+ * set.  Otherwise a must hold rows*cols doubles, written C-order. */
+NSLM_API int nslm_npy_read(const char *path, double *a, size_t cap, size_t *rows,
+                           size_t *cols);
+NSLM_API int nslm_npy_write(const char *path, size_t rows, size_t cols, const double *a,
+                            ptrdiff_t rs, ptrdiff_t cs);
+/* Parameter sets as .npz with arrays "layer_0" .. "layer_l" (PyTorch weight
+ * layout, float64); numpy.load reads them.  Load builds widths from the
+ * array shapes (and checks that they chain). */
+NSLM_API int nslm_params_save(const nslm_params *theta, const char *path);
+NSLM_API int nslm_params_load(nslm_params **out, const char *path);
+/* A net matching a parameter set's widths (all ReLU). */
+NSLM_API int nslm_net_create_for(nslm_net **out, const nslm_params *theta);
+
+/* @@SECTION caratheodory (issue 3) -- owned by lib/caratheodory.c @@ */
+/* @@END caratheodory @@ */
+
+/* @@SECTION path (issue 4) -- owned by lib/path*.c, certificate.c, landscape.c @@ */
+/* @@END path @@ */
+
+/* @@SECTION construction (issue 5) -- owned by lib/block.c, connect.c @@ */
+/* @@END construction @@ */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NSLM_H */

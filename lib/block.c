@@ -1,0 +1,2 @@
+/* block.c - (being written) */
+#include "nslm.h"

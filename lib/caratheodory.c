@@ -1,0 +1,2 @@
+/* caratheodory.c - (being written) */
+#include "nslm.h"

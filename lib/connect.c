@@ -1,0 +1,2 @@
+/* connect.c - (being written) */
+#include "nslm.h"

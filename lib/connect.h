@@ -1,0 +1,5 @@
+/* connect.h */
+#ifndef NSLM_LIB_CONNECT_H
+#define NSLM_LIB_CONNECT_H
+#include "nslm.h"
+#endif

@@ -1,0 +1,2 @@
+/* constraint.c - (being written) */
+#include "nslm.h"

@@ -1,0 +1,2 @@
+/* eval.c - (being written) */
+#include "nslm.h"

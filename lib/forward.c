@@ -1,0 +1,2 @@
+/* forward.c - (being written) */
+#include "nslm.h"

@@ -1,0 +1,2 @@
+/* gradient.c - (being written) */
+#include "nslm.h"

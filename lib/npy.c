@@ -1,0 +1,2 @@
+/* npy.c - (being written) */
+#include "nslm.h"

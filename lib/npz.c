@@ -1,0 +1,2 @@
+/* npz.c - (being written) */
+#include "nslm.h"

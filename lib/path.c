@@ -1,0 +1,2 @@
+/* path.c - (being written) */
+#include "nslm.h"
