@@ -282,6 +282,42 @@ NSLM_API int nslm_net_create_for(nslm_net **out, const nslm_params *theta);
 /* @@END caratheodory @@ */
 
 /* @@SECTION path (issue 4) -- owned by lib/path*.c, certificate.c, landscape.c @@ */
+
+/* ====================================================================
+ * Paths: a list of knots (parameter sets of one net's widths) joined by
+ * straight segments, each with a kind.  Like an FFTW plan: built once,
+ * evaluated many times, destroyed once.  The path copies what it is given
+ * (a knot stores only the layers that differ from the previous knot).
+ * Parameterisation: segment s (0-based, of S) covers t in [s/S, (s+1)/S].
+ * ==================================================================== */
+
+typedef struct nslm_path nslm_path;
+
+enum {
+  NSLM_SEG_GENERAL = 0,  /* no claim */
+  NSLM_SEG_CONSTANT = 1, /* risk provably constant along the segment */
+  NSLM_SEG_CONVEX = 2    /* outputs affine in t, so the risk is convex */
+};
+
+/* A path with one knot (start) and no segment; widths from the net. */
+NSLM_API int nslm_path_create(nslm_path **out, const nslm_net *net, const nslm_params *start);
+/* Appends a segment from the last knot to knot, with the given kind. */
+NSLM_API int nslm_path_append(nslm_path *path, const nslm_params *knot, int kind);
+/* Appends every segment of src (whose first knot must equal path's last). */
+NSLM_API int nslm_path_extend(nslm_path *path, const nslm_path *src);
+NSLM_API void nslm_path_destroy(nslm_path *path);
+NSLM_API int nslm_path_clone(nslm_path **out, const nslm_path *src);
+/* The same knots in reverse order (kinds follow their segments). */
+NSLM_API int nslm_path_reverse(nslm_path **out, const nslm_path *src);
+NSLM_API size_t nslm_path_num_knots(const nslm_path *path);    /* 0 for NULL */
+NSLM_API size_t nslm_path_num_segments(const nslm_path *path); /* 0 for NULL */
+NSLM_API int nslm_path_get_knot(const nslm_path *path, size_t i, nslm_params *out);
+NSLM_API int nslm_path_segment_kind(const nslm_path *path, size_t s, int *kind);
+/* mask[j] = 1 if layer j (0..l) changes on segment s; len = l + 1. */
+NSLM_API int nslm_path_segment_layers(const nslm_path *path, size_t s, unsigned char *mask,
+                                      size_t len);
+/* The point at t in [0, 1] (see the parameterisation above). */
+NSLM_API int nslm_path_point(const nslm_path *path, double t, nslm_params *out);
 /* @@END path @@ */
 
 /* @@SECTION construction (issue 5) -- owned by lib/block.c, connect.c @@ */
