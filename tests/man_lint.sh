@@ -1,0 +1,19 @@
+#!/bin/sh
+# Every man page formats without warnings (groff -man -ww -z, empty stderr),
+# and every public function of nslm.h has a page (or a .so alias).
+status=0; pages=0
+cd "$top_srcdir/man" || exit 1
+for f in *.[137]; do
+  [ -f "$f" ] || continue
+  pages=$((pages + 1))
+  out=$(cd "$top_srcdir/man" && ${GROFF:-groff} -man -ww -z "$f" 2>&1)
+  if [ -n "$out" ]; then echo "$f:"; echo "$out"; status=1; fi
+done
+missing=0
+for fn in $(grep -o 'nslm_[a-z0-9_]*[[:space:]]*(' "$top_srcdir/include/nslm.h" | tr -d '( \t' | sort -u); do
+  case "$fn" in nslm_*_fn) continue;; esac
+  [ -f "$fn.3" ] || { echo "no man page: $fn.3"; missing=$((missing + 1)); status=1; }
+done
+echo "man pages linted: $pages, functions without a page: $missing"
+[ $status -eq 0 ] && echo "1 passed, 0 failed" || echo "0 passed, 1 failed"
+exit $status
