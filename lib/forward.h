@@ -13,7 +13,9 @@ typedef struct {
 } nslmi_features;
 
 /* Runs the network on the data.  keep_pre != 0 also keeps pre-activations
- * (needed by the gradient).  Checks every argument (shapes, NULL). */
+ * (needed by the gradient).  Checks every argument (shapes, NULL).
+ * The matrices a[1..l+1] and z[1..l+1] live in one block owned by the
+ * features: free them only through nslmi_features_free (never one by one). */
 int nslmi_forward(const nslm_net *net, const nslm_params *theta, const nslm_data *data,
                   int keep_pre, nslmi_features **out);
 void nslmi_features_free(nslmi_features *f);
@@ -23,5 +25,36 @@ void nslmi_features_free(nslmi_features *f);
  * out receives the outputs (m x n).  Internal: no argument checks. */
 int nslmi_forward_from(const nslm_net *net, const nslm_params *theta, size_t j, double *z,
                        size_t n, double *out);
+
+/* ---- Shared by eval.c and gradient.c ---- */
+
+/* Checks net, theta and data for NULL and agreement (theta's widths are
+ * the net's, data d = p_0 and m = p_{l+1}); failures are recorded under
+ * the name func. */
+int nslmi_forward_check(const char *func, const nslm_net *net, const nslm_params *theta,
+                        const nslm_data *data);
+
+/* Checks that a rows x cols output buffer with element strides (rs, cs)
+ * has non-overlapping elements and offsets that fit a ptrdiff_t. */
+int nslmi_check_out_strides(const char *func, const char *name, size_t rows, size_t cols,
+                            ptrdiff_t rs, ptrdiff_t cs);
+
+/* Doubles of workspace nslmi_forward_to() needs for layers 1..upto-1
+ * (two ping-pong buffers, plus the last layer's buffer when it has to be
+ * copied out); 0 with *ok = 0 on overflow. */
+size_t nslmi_forward_work_size(const nslm_net *net, size_t upto, size_t n, int *ok);
+
+/* Computes A_upto (0 <= upto <= l+1) from A_0 = a0 (p_0 x n row-major)
+ * and writes it as a p_upto x n matrix at dst with element strides (rsd,
+ * csd) (element (r, i) at dst[r*rsd + i*csd]; any strides without
+ * overlap).  work holds nslmi_forward_work_size() doubles and must not
+ * overlap dst.  dst is written only on success.  No argument checks. */
+int nslmi_forward_to(const nslm_net *net, const nslm_params *theta, const double *a0, size_t n,
+                     size_t upto, double *dst, ptrdiff_t rsd, ptrdiff_t csd, double *work);
+
+/* Threads for one product C (m x n) = A (m x k) B (k x n), given the
+ * net's thread count: products below NSLMI_SMALL_GEMM_FLOPS run on one
+ * thread, where starting a thread team costs more than it saves. */
+size_t nslmi_gemm_threads(size_t nthreads, size_t m, size_t n, size_t k);
 
 #endif
