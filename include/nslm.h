@@ -321,6 +321,143 @@ NSLM_API int nslm_path_point(const nslm_path *path, double t, nslm_params *out);
 /* @@END path @@ */
 
 /* @@SECTION construction (issue 5) -- owned by lib/block.c, connect.c @@ */
+
+/* ====================================================================
+ * The construction (DESIGN 2.2-2.6): compression to block parameters,
+ * relocation of hidden units, the bridge, the theorem's path and its
+ * descent cut, the widths they need, global minimizers where computable.
+ * Hidden-unit masks of all layers are passed concatenated: layer 1
+ * (p_1 entries), then layer 2, ..., layer l; len = p_1 + ... + p_l.
+ * Unit k of hidden layer j is ACTIVE if row k of Theta^(j-1) or column k
+ * of Theta^j has a nonzero entry.
+ * ==================================================================== */
+
+/* Options of the construction calls: an opaque object with enum-keyed
+ * setters (NULL everywhere means "all defaults"). */
+typedef struct nslm_construct_opts nslm_construct_opts;
+
+/* Compression modes (values of NSLM_CONSTRUCT_MODE). */
+enum {
+  NSLM_COMPRESS_ROW = 0,   /* per-row Caratheodory, q = 1: r(Theta) never increases */
+  NSLM_COMPRESS_JOINT = 1, /* rank-revealing row basis of A_j: width rank(A_j) <= n */
+  NSLM_COMPRESS_SHARED = 2 /* rows prefer units already in use, within the r budget */
+};
+
+/* Option keys: int options through *_set_int, double options through
+ * *_set_double (the wrong setter gives NSLM_ERR_INVALID). */
+enum {
+  NSLM_CONSTRUCT_MODE = 0,          /* int, NSLM_COMPRESS_*; default ROW */
+  NSLM_CONSTRUCT_RANK_TOL = 1,      /* double in [0, 1): relative rank tolerance; default 1e-13 */
+  NSLM_CONSTRUCT_NUM_THREADS = 2,   /* int >= 0: BLIS threads, 0 = the net's; default 0 */
+  NSLM_CONSTRUCT_GLOBAL_TOL = 3,    /* double > 0: optimality tolerance of the convex
+                                       solver of nslm_global_minimize; default 1e-9 */
+  NSLM_CONSTRUCT_GLOBAL_MAX_ITER = 4, /* int >= 1: its iteration limit; default 2000 */
+  NSLM_CONSTRUCT_AVOID = 5,         /* int 0/1: JOINT mode picks Gamma's basis off Theta's
+                                       units when it can (fewer relocations); default 1 */
+  NSLM_CONSTRUCT_DESCENT_TOL = 6    /* double > 0: relative tolerance of the 1-D convex
+                                       minimization of the descent cut; default 1e-12 */
+};
+
+NSLM_API int nslm_construct_opts_create(nslm_construct_opts **out);
+NSLM_API void nslm_construct_opts_destroy(nslm_construct_opts *opts);
+NSLM_API int nslm_construct_opts_set_int(nslm_construct_opts *opts, int key, int value);
+NSLM_API int nslm_construct_opts_set_double(nslm_construct_opts *opts, int key, double value);
+NSLM_API int nslm_construct_opts_get_int(const nslm_construct_opts *opts, int key, int *value);
+NSLM_API int nslm_construct_opts_get_double(const nslm_construct_opts *opts, int key,
+                                            double *value);
+
+/* Active units of hidden layer j (1..l): mask (len = p_j, may be NULL when
+ * len = 0) and their number *count (may be NULL). */
+NSLM_API int nslm_params_active_units(const nslm_params *theta, size_t j, unsigned char *mask,
+                                      size_t len, size_t *count);
+/* Definition 3: *result = 1 if Theta is an s-upper- (resp. s-lower-) block
+ * parameter: every hidden unit k > s (resp. k <= p_j - s, 1-based) is
+ * inactive.  The general form: every unit outside the concatenated mask
+ * is inactive. */
+NSLM_API int nslm_params_is_upper_block(const nslm_params *theta, size_t s, int *result);
+NSLM_API int nslm_params_is_lower_block(const nslm_params *theta, size_t s, int *result);
+NSLM_API int nslm_params_is_block(const nslm_params *theta, const unsigned char *mask,
+                                  size_t len, int *result);
+/* Lemma 3: out^j[u][v] = theta^j[P_(j+1)[u]][P_j[v]], P_0 and P_(l+1) the
+ * identity; perm holds P_1 .. P_l concatenated (0-based, len = sum p_j).
+ * out may be theta.  The network function is unchanged. */
+NSLM_API int nslm_params_permute_units(nslm_params *out, const nslm_params *theta,
+                                       const size_t *perm, size_t len);
+
+/* Compression (DESIGN 2.2): out (same widths as theta) receives the block
+ * parameter Theta-bar, computing the same outputs on every training
+ * sample; *path (may be NULL) a new path Theta -> Theta-bar of l + 1
+ * CONSTANT segments; active[j-1] (len = l, may be NULL when len = 0) the
+ * active width of hidden layer j; *r_before and *r_after (may be NULL)
+ * r(Theta) and r(Theta-bar) (0 when con is NULL = unconstrained).  JOINT
+ * mode under an active constraint fails with NSLM_ERR_INFEASIBLE when it
+ * would raise r above max(1, r(Theta)); r_before and r_after are set
+ * even then. */
+NSLM_API int nslm_compress(const nslm_net *net, const nslm_params *theta,
+                           const nslm_data *data, const nslm_constraint *con,
+                           const nslm_construct_opts *opts, nslm_params *out,
+                           nslm_path **path, size_t *active, size_t len, double *r_before,
+                           double *r_after);
+/* Relocation (DESIGN 2.3): moves every active unit of theta that lies in
+ * the concatenated mask avoid to free units (inactive in theta, outside
+ * avoid; lowest index first), three CONSTANT segments per layer that
+ * moves.  out receives the result, *path (may be NULL) the path.  Not
+ * enough free units: NSLM_ERR_TOO_NARROW, the detail names each layer. */
+NSLM_API int nslm_relocate(const nslm_net *net, const nslm_params *theta,
+                           const unsigned char *avoid, size_t len, nslm_params *out,
+                           nslm_path **path);
+/* The theorem's path (DESIGN 2.5): compress(Theta), relocation, the
+ * bridge (CONSTANT segments and one CONVEX segment), reverse(compress(
+ * Gamma)).  The path does not depend on the loss. */
+NSLM_API int nslm_connect(const nslm_net *net, const nslm_params *theta,
+                          const nslm_params *gamma, const nslm_data *data,
+                          const nslm_constraint *con, const nslm_construct_opts *opts,
+                          nslm_path **out);
+/* The same, cut at the minimizer c of the risk on the CONVEX segment
+ * (*cut, may be NULL, receives c in [0, 1]): the risk never increases and
+ * ends at min_t <= min(L(Theta), L(Gamma)).  When c = 1 the path goes on
+ * to Gamma (constant risk). */
+NSLM_API int nslm_descent(const nslm_net *net, const nslm_params *theta,
+                          const nslm_params *gamma, const nslm_data *data,
+                          const nslm_loss *loss, const nslm_constraint *con,
+                          const nslm_construct_opts *opts, nslm_path **out, double *cut);
+
+/* Widths, without building any path.  nslm_compress_widths: the active
+ * width per hidden layer (len = l) that nslm_compress would give.
+ * nslm_connect_widths: needed[j-1] = s_j(Theta) + s_j(Gamma) after the
+ * compressions nslm_connect would do (len = l), and *fits = 1 if every
+ * layer has needed <= p_j. */
+NSLM_API int nslm_compress_widths(const nslm_net *net, const nslm_params *theta,
+                                  const nslm_data *data, const nslm_constraint *con,
+                                  const nslm_construct_opts *opts, size_t *active,
+                                  size_t len);
+NSLM_API int nslm_connect_widths(const nslm_net *net, const nslm_params *theta,
+                                 const nslm_params *gamma, const nslm_data *data,
+                                 const nslm_constraint *con, const nslm_construct_opts *opts,
+                                 size_t *needed, size_t len, int *fits);
+
+/* Global minimizer over Theta^l with the inner layers fixed (DESIGN 2.6,
+ * unconstrained): out := theta with Theta^l replaced.  Squared loss:
+ * least squares; other losses: L-BFGS (NSLM_CONSTRUCT_GLOBAL_TOL, _MAX_ITER).
+ * *rank: rank(A_l); *certified = 1 when rank(A_l) = n and the solver met
+ * its tolerance: out is then a global minimizer of the whole problem;
+ * *grad_norm: Frobenius norm of the gradient in Theta^l at out.  Each of
+ * rank, certified, grad_norm may be NULL. */
+NSLM_API int nslm_global_minimize(const nslm_net *net, const nslm_params *theta,
+                                  const nslm_data *data, const nslm_loss *loss,
+                                  const nslm_construct_opts *opts, nslm_params *out,
+                                  size_t *rank, int *certified, double *grad_norm);
+
+/* The penalized objective h(t) = L + lambda r along a path, sampled at
+ * samples + 1 equally spaced points per segment (samples >= 1): rise[s]
+ * = the largest increase of h between consecutive points of segment s,
+ * relative to max(1, |h|); nonincreasing[s] = 1 if rise[s] <= tol.  len =
+ * number of segments; rise or nonincreasing may be NULL.  A sampled
+ * report, not a proof (see nslm_penalized_report(3)). */
+NSLM_API int nslm_penalized_report(const nslm_net *net, const nslm_path *path,
+                                   const nslm_data *data, const nslm_loss *loss,
+                                   const nslm_constraint *con, double lambda, size_t samples,
+                                   double tol, double *rise, int *nonincreasing, size_t len);
 /* @@END construction @@ */
 
 #ifdef __cplusplus

@@ -1,2 +1,528 @@
-/* block.c - (being written) */
-#include "nslm.h"
+/* block.c - block reparameterization (DESIGN 2.2, 2.3).
+ *
+ * Compression walks the layers outermost first.  At layer j the rows R of
+ * Theta^j that still matter (all m output rows at j = l, else the units
+ * the layer above uses) are rewritten so that they compute the same
+ * pre-activations on the data (w'A_j = wA_j) with few columns, and every
+ * other row is zeroed; the units those rows use are R for layer j-1.
+ * Each layer is one knot, so every segment changes one layer and is
+ * CONSTANT: the changed rows keep their pre-activations (linear in the
+ * row), the zeroed rows feed columns that were zeroed one step earlier.
+ *
+ * ROW mode reduces each row by the Caratheodory reduction (q = 1), so row
+ * l1 norms never grow; JOINT mode writes A_j = C A_j[B] for a
+ * rank-revealing subset B of units (column-pivoted QR of A_j^T) and
+ * replaces W by W C: width rank(A_j) <= n whatever m and l, norms may grow.
+ *
+ * Relocation moves active units onto free ones by three CONSTANT knots per
+ * layer (copy the incoming row, slide the outgoing column, clear the old
+ * row), which is the continuous counterpart of a permutation (Lemma 3).
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "blas.h"
+#include "block.h"
+#include "caratheodory.h"
+#include "constraint.h"
+#include "copts.h"
+#include "lapack.h"
+#include "matrix.h"
+#include "net.h"
+#include "params.h"
+#include "status.h"
+#include "units.h"
+
+/* TEMPORARY until lib/caratheodory.c lands: a weak reference, so the
+ * library links meanwhile (ROW mode then reports NSLM_ERR_UNSUPPORTED). */
+#pragma weak nslmi_carath_rows
+
+int nslmi_constraint_active(const nslm_constraint *con) {
+  if (con == NULL) return 0;
+  double a, b, q;
+  if (nslm_constraint_get(con, &a, &b, &q) != NSLM_OK) return 0;
+  return a > 0.0 || b > 0.0;
+}
+
+/* ---------------------------------------------------------------------
+ * JOINT mode: a rank-revealing basis of the rows of A (p x n row-major,
+ * which is A^T column-major with leading dimension n, so LAPACK reads it
+ * without a transpose).
+ * ------------------------------------------------------------------- */
+
+typedef struct {
+  size_t k;    /* numerical rank: the basis is piv[0..k) */
+  size_t *piv; /* p units: basis first, then the others */
+  double *buf; /* n x p column-major: rows 0..k-1 of columns k..p-1 hold X */
+} basis_t;
+
+static void basis_free(basis_t *b) {
+  nslmi_free(b->piv);
+  nslmi_free(b->buf);
+  b->piv = NULL;
+  b->buf = NULL;
+}
+
+static int lapack_qp3(nslmi_lapack_int m, nslmi_lapack_int nc, double *a, nslmi_lapack_int lda,
+                      nslmi_lapack_int *jpvt, double *tau) {
+  nslmi_lapack_int lwork = -1, info = 0;
+  double q = 0.0;
+  dgeqp3_(&m, &nc, a, &lda, jpvt, tau, &q, &lwork, &info);
+  if (info != 0) return NSLMI_FAIL(NSLM_ERR_NUMERIC, "dgeqp3 workspace query: info %d", (int)info);
+  lwork = (nslmi_lapack_int)q;
+  if (lwork < 1) lwork = 1;
+  double *work = nslmi_malloc_array((size_t)lwork, sizeof *work);
+  if (work == NULL) return NSLMI_FAIL(NSLM_ERR_NOMEM, "dgeqp3 workspace");
+  dgeqp3_(&m, &nc, a, &lda, jpvt, tau, work, &lwork, &info);
+  nslmi_free(work);
+  if (info != 0) return NSLMI_FAIL(NSLM_ERR_NUMERIC, "dgeqp3: info %d", (int)info);
+  return NSLM_OK;
+}
+
+static int lapack_ormqr_t(nslmi_lapack_int m, nslmi_lapack_int nc, nslmi_lapack_int k,
+                          const double *a, nslmi_lapack_int lda, const double *tau, double *c,
+                          nslmi_lapack_int ldc) {
+  nslmi_lapack_int lwork = -1, info = 0;
+  double q = 0.0;
+  dormqr_("L", "T", &m, &nc, &k, a, &lda, tau, c, &ldc, &q, &lwork, &info);
+  if (info != 0) return NSLMI_FAIL(NSLM_ERR_NUMERIC, "dormqr workspace query: info %d", (int)info);
+  lwork = (nslmi_lapack_int)q;
+  if (lwork < 1) lwork = 1;
+  double *work = nslmi_malloc_array((size_t)lwork, sizeof *work);
+  if (work == NULL) return NSLMI_FAIL(NSLM_ERR_NOMEM, "dormqr workspace");
+  dormqr_("L", "T", &m, &nc, &k, a, &lda, tau, c, &ldc, work, &lwork, &info);
+  nslmi_free(work);
+  if (info != 0) return NSLMI_FAIL(NSLM_ERR_NUMERIC, "dormqr: info %d", (int)info);
+  return NSLM_OK;
+}
+
+static double col_norm(const double *c, size_t len) {
+  double s = 0.0, mx = 0.0;
+  for (size_t i = 0; i < len; i++)
+    if (fabs(c[i]) > mx) mx = fabs(c[i]);
+  if (mx == 0.0) return 0.0;
+  for (size_t i = 0; i < len; i++) s += (c[i] / mx) * (c[i] / mx);
+  return mx * sqrt(s);
+}
+
+/* Units in avoid are used only when the others do not span the rows of A
+ * (to within tol): then the basis is recomputed over all units. */
+static int joint_basis(size_t p, size_t n, const double *a, const unsigned char *avoid,
+                       double tol, basis_t *b) {
+  b->k = 0;
+  b->piv = NULL;
+  b->buf = NULL;
+  if (p > INT_MAX || n > INT_MAX) return NSLMI_FAIL(NSLM_ERR_DIMENSION, "layer %zu x %zu too large for LAPACK", p, n);
+  size_t nf = 0;
+  if (avoid)
+    for (size_t i = 0; i < p; i++) nf += !avoid[i];
+  else
+    nf = p;
+  if (nf == 0) avoid = NULL, nf = p; /* nothing to prefer */
+  size_t na = p - nf, kmax = nf < n ? nf : n;
+  int ok;
+  size_t sz = nslmi_mul_size(n, p, &ok);
+  b->piv = nslmi_malloc_array(p, sizeof *b->piv);
+  b->buf = ok ? nslmi_malloc_array(sz, sizeof *b->buf) : NULL;
+  size_t *order = nslmi_malloc_array(p, sizeof *order);
+  nslmi_lapack_int *jpvt = nslmi_calloc(nf, sizeof *jpvt);
+  double *tau = nslmi_malloc_array(kmax ? kmax : 1, sizeof *tau);
+  int st = NSLM_OK;
+  if (b->piv == NULL || b->buf == NULL || order == NULL || jpvt == NULL || tau == NULL) {
+    st = NSLMI_FAIL(NSLM_ERR_NOMEM, "basis of a %zu x %zu feature matrix", p, n);
+    goto done;
+  }
+  size_t c = 0;
+  for (size_t i = 0; i < p; i++)
+    if (!avoid || !avoid[i]) order[c++] = i;
+  for (size_t i = 0; i < p; i++)
+    if (avoid && avoid[i]) order[c++] = i;
+  for (c = 0; c < p; c++) memcpy(b->buf + c * n, a + order[c] * n, n * sizeof(double));
+  /* Scale of the rank decision: the largest row of A. */
+  double scale = 0.0;
+  for (c = 0; c < p; c++) {
+    double v = col_norm(b->buf + c * n, n);
+    if (v > scale) scale = v;
+  }
+  st = lapack_qp3((nslmi_lapack_int)n, (nslmi_lapack_int)nf, b->buf, (nslmi_lapack_int)n, jpvt, tau);
+  if (st) goto done;
+  size_t k = 0;
+  while (k < kmax && fabs(b->buf[k * n + k]) > tol * scale && b->buf[k * n + k] != 0.0) k++;
+  if (na > 0) {
+    /* The avoided units must lie in the span of the chosen ones. */
+    double *ca = b->buf + nf * n;
+    if (kmax > 0) {
+      st = lapack_ormqr_t((nslmi_lapack_int)n, (nslmi_lapack_int)na, (nslmi_lapack_int)kmax, b->buf,
+                          (nslmi_lapack_int)n, tau, ca, (nslmi_lapack_int)n);
+      if (st) goto done;
+    }
+    int spans = 1;
+    for (size_t i = 0; i < na && spans; i++)
+      if (col_norm(ca + i * n + k, n - k) > tol * scale) spans = 0;
+    if (!spans) {
+      nslmi_free(order);
+      nslmi_free(jpvt);
+      nslmi_free(tau);
+      basis_free(b);
+      return joint_basis(p, n, a, NULL, tol, b);
+    }
+  }
+  for (size_t i = 0; i < nf; i++) b->piv[i] = order[jpvt[i] - 1];
+  for (size_t i = nf; i < p; i++) b->piv[i] = order[i];
+  if (k > 0 && p > k) {
+    nslmi_lapack_int kk = (nslmi_lapack_int)k, nr = (nslmi_lapack_int)(p - k), ld = (nslmi_lapack_int)n, info = 0;
+    dtrtrs_("U", "N", "N", &kk, &nr, b->buf, &ld, b->buf + k * n, &ld, &info);
+    if (info != 0) {
+      st = NSLMI_FAIL(NSLM_ERR_NUMERIC, "dtrtrs: info %d", (int)info);
+      goto done;
+    }
+  }
+  b->k = k;
+done:
+  nslmi_free(order);
+  nslmi_free(jpvt);
+  nslmi_free(tau);
+  if (st) basis_free(b);
+  return st;
+}
+
+/* Rows sel[0..u) of Theta^j (rows x p) reduced by the JOINT recipe:
+ * w'_B = w_B + w_rest X^T, written into wb (u x k); returns the basis. */
+static int joint_layer(const double *w, size_t p, const size_t *sel, size_t u, const double *a,
+                       size_t n, const unsigned char *avoid, double tol, size_t nthreads,
+                       basis_t *b, double **wb_out) {
+  int st = joint_basis(p, n, a, avoid, tol, b);
+  if (st) return st;
+  size_t k = b->k, rest = p - k;
+  double *wb = nslmi_malloc_array(u * (k ? k : 1), sizeof *wb);
+  double *wr = nslmi_malloc_array(u * (rest ? rest : 1), sizeof *wr);
+  if (wb == NULL || wr == NULL) {
+    nslmi_free(wb);
+    nslmi_free(wr);
+    basis_free(b);
+    return NSLMI_FAIL(NSLM_ERR_NOMEM, "JOINT rows (%zu x %zu)", u, p);
+  }
+  for (size_t r = 0; r < u; r++) {
+    const double *row = w + sel[r] * p;
+    for (size_t i = 0; i < k; i++) wb[r * k + i] = row[b->piv[i]];
+    for (size_t i = 0; i < rest; i++) wr[r * rest + i] = row[b->piv[k + i]];
+  }
+  /* X is k x rest column-major with leading dimension n inside buf, so
+   * X^T is rest x k with strides (n, 1). */
+  nslmi_gemm(0, 0, u, k, rest, 1.0, wr, (ptrdiff_t)rest, 1, b->buf + k * n, (ptrdiff_t)n, 1, 1.0,
+             wb, (ptrdiff_t)k, 1, nthreads);
+  nslmi_free(wr);
+  *wb_out = wb;
+  return NSLM_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Compression
+ * ------------------------------------------------------------------- */
+
+int nslmi_compress_run(const nslm_net *net, nslm_params *work, const nslmi_features *f,
+                       const nslm_construct_opts *o, const unsigned char *avoid,
+                       nslm_path *path, size_t *active) {
+  size_t l = work->depth, n = f->n;
+  const size_t *wd = work->widths;
+  size_t nthreads = o->nthreads > 0 ? (size_t)o->nthreads : nslmi_net_threads(net);
+  size_t maxw = 0;
+  for (size_t j = 0; j <= l + 1; j++)
+    if (wd[j] > maxw) maxw = wd[j];
+  unsigned char *keep = nslmi_malloc(maxw);   /* rows R of Theta^j that matter */
+  unsigned char *cols = nslmi_malloc(maxw);   /* support S_j of the new Theta^j */
+  size_t *sel = nslmi_malloc_array(maxw, sizeof *sel);
+  if (keep == NULL || cols == NULL || sel == NULL) {
+    nslmi_free(keep);
+    nslmi_free(cols);
+    nslmi_free(sel);
+    return NSLMI_FAIL(NSLM_ERR_NOMEM, "compression masks");
+  }
+  int st = NSLM_OK;
+  memset(keep, 1, wd[l + 1]);
+  for (size_t j = l; j >= 1 && st == NSLM_OK; j--) {
+    size_t p = wd[j], rows = wd[j + 1], u = 0;
+    double *w = work->w[j];
+    for (size_t r = 0; r < rows; r++)
+      if (keep[r]) sel[u++] = r;
+    if (u > 0 && o->mode == NSLM_COMPRESS_JOINT) {
+      basis_t b;
+      double *wb = NULL;
+      const unsigned char *av = avoid ? avoid + nslmi_units_offset(wd, j) : NULL;
+      st = joint_layer(w, p, sel, u, f->a[j], n, av, o->rank_tol, nthreads, &b, &wb);
+      if (st) break;
+      memset(w, 0, rows * p * sizeof *w);
+      for (size_t r = 0; r < u; r++)
+        for (size_t i = 0; i < b.k; i++) w[sel[r] * p + b.piv[i]] = wb[r * b.k + i];
+      nslmi_free(wb);
+      basis_free(&b);
+    } else if (u > 0) {
+      double *wr = nslmi_malloc_array(u * p, sizeof *wr);
+      if (wr == NULL) {
+        st = NSLMI_FAIL(NSLM_ERR_NOMEM, "rows of layer %zu (%zu x %zu)", j, u, p);
+        break;
+      }
+      for (size_t r = 0; r < u; r++) memcpy(wr + r * p, w + sel[r] * p, p * sizeof *wr);
+      if (nslmi_carath_rows == NULL) {
+        nslmi_free(wr);
+        st = NSLMI_FAIL(NSLM_ERR_UNSUPPORTED, "ROW mode needs the Caratheodory reduction");
+        break;
+      }
+      nslmi_carath_opts co;
+      memset(&co, 0, sizeof co);
+      co.rank_tol = o->rank_tol;
+      co.paper_mode = 0;
+      co.nthreads = nthreads;
+      st = nslmi_carath_rows(p, n, f->a[j], (ptrdiff_t)n, 1, u, wr, (ptrdiff_t)p, 1, 1.0, &co, wr,
+                             (ptrdiff_t)p, 1, NULL, NULL, NULL, NULL, NULL, NULL);
+      if (st == NSLM_OK) {
+        memset(w, 0, rows * p * sizeof *w);
+        for (size_t r = 0; r < u; r++) memcpy(w + sel[r] * p, wr + r * p, p * sizeof *wr);
+      }
+      nslmi_free(wr);
+      if (st) break;
+    } else {
+      memset(w, 0, rows * p * sizeof *w);
+    }
+    nslmi_col_support(work, j, cols);
+    memcpy(keep, cols, p);
+    if (path) st = nslm_path_append(path, work, NSLM_SEG_CONSTANT);
+  }
+  if (st == NSLM_OK) {
+    /* Layer 0: rows of units that no longer feed anything. */
+    size_t p = wd[1], d = wd[0];
+    for (size_t r = 0; r < p; r++)
+      if (!keep[r]) memset(work->w[0] + r * d, 0, d * sizeof(double));
+    if (path) st = nslm_path_append(path, work, NSLM_SEG_CONSTANT);
+  }
+  if (st == NSLM_OK && active)
+    for (size_t j = 1; j <= l; j++) active[j - 1] = nslmi_active_units(work, j, NULL);
+  nslmi_free(keep);
+  nslmi_free(cols);
+  nslmi_free(sel);
+  return st;
+}
+
+/* Shared argument checks of the calls that take (net, theta, data). */
+static int check_model(const char *func, const nslm_net *net, const nslm_params *theta,
+                       const nslm_data *data) {
+  if (net == NULL) return nslmi_fail(NSLM_ERR_INVALID, func, "net is NULL");
+  if (theta == NULL) return nslmi_fail(NSLM_ERR_INVALID, func, "theta is NULL");
+  if (data == NULL) return nslmi_fail(NSLM_ERR_INVALID, func, "data is NULL");
+  if (!nslmi_params_match_net(theta, net))
+    return nslmi_fail(NSLM_ERR_DIMENSION, func, "theta's widths differ from the net's");
+  if (nslm_data_d(data) != net->widths[0] || nslm_data_m(data) != net->widths[net->depth + 1])
+    return nslmi_fail(NSLM_ERR_DIMENSION, func, "data is d = %zu, m = %zu; the net wants %zu, %zu",
+                      nslm_data_d(data), nslm_data_m(data), net->widths[0],
+                      net->widths[net->depth + 1]);
+  return NSLM_OK;
+}
+
+int nslmi_construct_check(const char *func, const nslm_net *net, const nslm_params *theta,
+                          const nslm_data *data, const nslm_construct_opts *opts) {
+  int st = check_model(func, net, theta, data);
+  if (st) return st;
+  if (opts && opts->mode == NSLM_COMPRESS_SHARED)
+    return nslmi_fail(NSLM_ERR_UNSUPPORTED, func, "SHARED compression is not implemented");
+  return NSLM_OK;
+}
+
+static int compress_common(const char *func, const nslm_net *net, const nslm_params *theta,
+                           const nslm_data *data, const nslm_construct_opts *opts,
+                           nslm_params **work_out, nslm_path **path, size_t *active) {
+  nslm_construct_opts o;
+  nslmi_copts_resolve(&o, opts);
+  nslmi_features *f = NULL;
+  int st = nslmi_forward(net, theta, data, 0, &f);
+  if (st) return st;
+  nslm_params *work = NULL;
+  st = nslm_params_clone(&work, theta);
+  nslm_path *pth = NULL;
+  if (st == NSLM_OK && path) st = nslm_path_create(&pth, net, theta);
+  if (st == NSLM_OK) st = nslmi_compress_run(net, work, f, &o, NULL, pth, active);
+  nslmi_features_free(f);
+  if (st) {
+    nslm_params_destroy(work);
+    nslm_path_destroy(pth);
+    (void)func;
+    return st;
+  }
+  *work_out = work;
+  if (path) *path = pth;
+  return NSLM_OK;
+}
+
+int nslm_compress(const nslm_net *net, const nslm_params *theta, const nslm_data *data,
+                  const nslm_constraint *con, const nslm_construct_opts *opts, nslm_params *out,
+                  nslm_path **path, size_t *active, size_t len, double *r_before,
+                  double *r_after) {
+  if (path) *path = NULL;
+  int st = nslmi_construct_check(__func__, net, theta, data, opts);
+  if (st) return st;
+  NSLMI_CHECK_NULL(out);
+  if (!nslmi_params_match_net(out, net))
+    return NSLMI_FAIL(NSLM_ERR_DIMENSION, "out's widths differ from the net's");
+  if (active == NULL && len != 0) return NSLMI_FAIL(NSLM_ERR_INVALID, "active is NULL but len = %zu", len);
+  if (active != NULL && len != net->depth)
+    return NSLMI_FAIL(NSLM_ERR_DIMENSION, "active has %zu entries, expected depth %zu", len, net->depth);
+  size_t *act = nslmi_malloc_array(net->depth, sizeof *act);
+  if (act == NULL) return NSLMI_FAIL(NSLM_ERR_NOMEM, "active widths");
+  nslm_params *work = NULL;
+  nslm_path *pth = NULL;
+  st = compress_common(__func__, net, theta, data, opts, &work, path ? &pth : NULL, act);
+  if (st) {
+    nslmi_free(act);
+    return st;
+  }
+  double rb = con ? nslmi_constraint_value(con, theta) : 0.0;
+  double ra = con ? nslmi_constraint_value(con, work) : 0.0;
+  if (r_before) *r_before = rb;
+  if (r_after) *r_after = ra;
+  if (opts && opts->mode == NSLM_COMPRESS_JOINT && nslmi_constraint_active(con) &&
+      ra > (rb > 1.0 ? rb : 1.0)) {
+    nslm_params_destroy(work);
+    nslm_path_destroy(pth);
+    nslmi_free(act);
+    return NSLMI_FAIL(NSLM_ERR_INFEASIBLE,
+                      "JOINT compression would raise r(Theta) from %.17g to %.17g > 1 under an "
+                      "active constraint; use ROW mode", rb, ra);
+  }
+  nslm_params_assign(out, work);
+  nslm_params_destroy(work);
+  if (active)
+    for (size_t j = 0; j < net->depth; j++) active[j] = act[j];
+  nslmi_free(act);
+  if (path) *path = pth;
+  return NSLM_OK;
+}
+
+int nslm_compress_widths(const nslm_net *net, const nslm_params *theta, const nslm_data *data,
+                         const nslm_constraint *con, const nslm_construct_opts *opts,
+                         size_t *active, size_t len) {
+  (void)con;
+  int st = nslmi_construct_check(__func__, net, theta, data, opts);
+  if (st) return st;
+  NSLMI_CHECK_NULL(active);
+  if (len != net->depth)
+    return NSLMI_FAIL(NSLM_ERR_DIMENSION, "active has %zu entries, expected depth %zu", len, net->depth);
+  size_t *act = nslmi_malloc_array(net->depth, sizeof *act);
+  if (act == NULL) return NSLMI_FAIL(NSLM_ERR_NOMEM, "active widths");
+  nslm_params *work = NULL;
+  st = compress_common(__func__, net, theta, data, opts, &work, NULL, act);
+  if (st == NSLM_OK) {
+    for (size_t j = 0; j < net->depth; j++) active[j] = act[j];
+    nslm_params_destroy(work);
+  }
+  nslmi_free(act);
+  return st;
+}
+
+/* ---------------------------------------------------------------------
+ * Relocation
+ * ------------------------------------------------------------------- */
+
+int nslmi_relocate_check(const nslm_params *theta, const unsigned char *avoid, const char *func) {
+  size_t l = theta->depth, maxp = 0;
+  for (size_t j = 1; j <= l; j++)
+    if (theta->widths[j] > maxp) maxp = theta->widths[j];
+  unsigned char *act = nslmi_malloc(maxp);
+  if (act == NULL) return nslmi_fail(NSLM_ERR_NOMEM, func, "relocation masks");
+  char msg[380];
+  size_t used = 0, short_layers = 0;
+  msg[0] = '\0';
+  for (size_t j = 1; j <= l; j++) {
+    size_t p = theta->widths[j], na = nslmi_active_units(theta, j, act), nv = 0;
+    const unsigned char *av = avoid + nslmi_units_offset(theta->widths, j);
+    for (size_t k = 0; k < p; k++) nv += av[k] != 0;
+    if (na + nv > p) {
+      short_layers++;
+      if (used < sizeof msg - 1) {
+        int w = snprintf(msg + used, sizeof msg - used, "%shidden layer %zu needs %zu units, has %zu",
+                         short_layers > 1 ? "; " : "", j, na + nv, p);
+        if (w > 0) used += (size_t)w;
+      }
+    }
+  }
+  nslmi_free(act);
+  if (short_layers) return nslmi_fail(NSLM_ERR_TOO_NARROW, func, "%s", msg);
+  return NSLM_OK;
+}
+
+int nslmi_relocate_run(nslm_params *work, const unsigned char *avoid, nslm_path *path) {
+  size_t l = work->depth, maxp = 0;
+  for (size_t j = 1; j <= l; j++)
+    if (work->widths[j] > maxp) maxp = work->widths[j];
+  unsigned char *act = nslmi_malloc(maxp);
+  size_t *src = nslmi_malloc_array(maxp, sizeof *src), *dst = nslmi_malloc_array(maxp, sizeof *dst);
+  int st = NSLM_OK;
+  if (act == NULL || src == NULL || dst == NULL) {
+    st = NSLMI_FAIL(NSLM_ERR_NOMEM, "relocation lists");
+    goto done;
+  }
+  for (size_t j = 1; j <= l && st == NSLM_OK; j++) {
+    size_t p = work->widths[j], in = work->widths[j - 1], out = work->widths[j + 1];
+    const unsigned char *av = avoid + nslmi_units_offset(work->widths, j);
+    nslmi_active_units(work, j, act);
+    size_t nm = 0, nfree = 0;
+    for (size_t k = 0; k < p; k++)
+      if (act[k] && av[k]) src[nm++] = k;
+    if (nm == 0) continue;
+    for (size_t k = 0; k < p && nfree < nm; k++)
+      if (!act[k] && !av[k]) dst[nfree++] = k;
+    if (nfree < nm) {
+      st = NSLMI_FAIL(NSLM_ERR_TOO_NARROW, "hidden layer %zu: %zu units to move, %zu free", j, nm, nfree);
+      break;
+    }
+    double *prev = work->w[j - 1], *next = work->w[j];
+    /* (a) copy the incoming rows onto the free units (they feed zero columns) */
+    for (size_t i = 0; i < nm; i++) memcpy(prev + dst[i] * in, prev + src[i] * in, in * sizeof(double));
+    if (path && (st = nslm_path_append(path, work, NSLM_SEG_CONSTANT))) break;
+    /* (b) slide the outgoing columns: both units compute the same feature */
+    for (size_t r = 0; r < out; r++)
+      for (size_t i = 0; i < nm; i++) {
+        next[r * p + dst[i]] = next[r * p + src[i]];
+        next[r * p + src[i]] = 0.0;
+      }
+    if (path && (st = nslm_path_append(path, work, NSLM_SEG_CONSTANT))) break;
+    /* (c) clear the old rows (they now feed zero columns) */
+    for (size_t i = 0; i < nm; i++) memset(prev + src[i] * in, 0, in * sizeof(double));
+    if (path && (st = nslm_path_append(path, work, NSLM_SEG_CONSTANT))) break;
+  }
+done:
+  nslmi_free(act);
+  nslmi_free(src);
+  nslmi_free(dst);
+  return st;
+}
+
+int nslm_relocate(const nslm_net *net, const nslm_params *theta, const unsigned char *avoid,
+                  size_t len, nslm_params *out, nslm_path **path) {
+  if (path) *path = NULL;
+  NSLMI_CHECK_NULL(net);
+  NSLMI_CHECK_NULL(theta);
+  NSLMI_CHECK_NULL(avoid);
+  NSLMI_CHECK_NULL(out);
+  if (!nslmi_params_match_net(theta, net) || !nslmi_params_match_net(out, net))
+    return NSLMI_FAIL(NSLM_ERR_DIMENSION, "theta's or out's widths differ from the net's");
+  size_t total = nslmi_units_total(net->depth, net->widths);
+  if (len != total)
+    return NSLMI_FAIL(NSLM_ERR_DIMENSION, "avoid has %zu entries, expected p_1 + ... + p_l = %zu", len, total);
+  int st = nslmi_relocate_check(theta, avoid, __func__);
+  if (st) return st;
+  nslm_params *work = NULL;
+  nslm_path *pth = NULL;
+  st = nslm_params_clone(&work, theta);
+  if (st == NSLM_OK && path) st = nslm_path_create(&pth, net, theta);
+  if (st == NSLM_OK) st = nslmi_relocate_run(work, avoid, pth);
+  if (st == NSLM_OK) {
+    nslm_params_assign(out, work);
+    if (path) *path = pth;
+    pth = NULL;
+  }
+  nslm_params_destroy(work);
+  nslm_path_destroy(pth);
+  return st;
+}

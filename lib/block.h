@@ -1,5 +1,38 @@
-/* block.h */
+/* block.h - block reparameterization: compression (DESIGN 2.2) and
+ * relocation (DESIGN 2.3), the internal entry points used by connect.c. */
 #ifndef NSLM_LIB_BLOCK_H
 #define NSLM_LIB_BLOCK_H
+
 #include "nslm.h"
+#include "forward.h"
+
+/* Compresses work in place (work = Theta on entry, Theta-bar on return)
+ * against f, the features of Theta (A_1..A_l).  Outermost layer first;
+ * after each layer (l, l-1, .., 1, then 0) a knot is appended to path
+ * (CONSTANT) when path != NULL.  avoid (concatenated hidden-unit mask, may
+ * be NULL): JOINT mode picks basis units outside it when they span A_j.
+ * active (l entries, may be NULL): active widths of the result.
+ * o must be resolved (never NULL).  No argument checks. */
+int nslmi_compress_run(const nslm_net *net, nslm_params *work, const nslmi_features *f,
+                       const nslm_construct_opts *o, const unsigned char *avoid,
+                       nslm_path *path, size_t *active);
+
+/* Checks that relocating theta's active units off avoid fits (free units
+ * per layer); on failure records NSLM_ERR_TOO_NARROW naming every short
+ * layer with needed and available units, under the name func. */
+int nslmi_relocate_check(const nslm_params *theta, const unsigned char *avoid,
+                         const char *func);
+/* Moves the active units of work that lie in avoid to free units, three
+ * CONSTANT knots per layer that moves (appended to path when non-NULL).
+ * Call nslmi_relocate_check first. */
+int nslmi_relocate_run(nslm_params *work, const unsigned char *avoid, nslm_path *path);
+
+/* Argument checks shared by the construction calls (net, theta, data,
+ * agreement of widths; SHARED mode is not implemented). */
+int nslmi_construct_check(const char *func, const nslm_net *net, const nslm_params *theta,
+                          const nslm_data *data, const nslm_construct_opts *opts);
+
+/* 1 if the constraint is active (non-NULL with a_r > 0 or b_r > 0). */
+int nslmi_constraint_active(const nslm_constraint *con);
+
 #endif

@@ -1,2 +1,338 @@
-/* connect.c - (being written) */
-#include "nslm.h"
+/* connect.c - the theorem's path (DESIGN 2.4, 2.5).
+ *
+ * connect(Theta, Gamma) = compress(Theta) . relocate . bridge .
+ * reverse(compress(Gamma)).  The bridge between the block parameters
+ * Theta-bar and Gamma-bar (disjoint active units at every hidden layer)
+ * changes one layer per segment:
+ *   phase 1, j = 0 .. l-1: Theta^j := Theta-bar^j + Gamma-bar^j   CONSTANT
+ *     (Gamma's units of layer j+1 come alive but feed columns of
+ *     Theta^(j+1) that are still zero);
+ *   phase 2: Theta^l := Gamma-bar^l                               CONVEX
+ *     (both inner networks run side by side, so the outputs are exactly
+ *     (1-t) g_Theta + t g_Gamma and the loss is convex in t);
+ *   phase 3, j = l-1 .. 0: Theta^j := Gamma-bar^j                 CONSTANT
+ *     (Theta's units of layer j+1 go, and they feed columns of
+ *     Theta^(j+1) that are already Gamma's, i.e. zero there).
+ * Descent cuts phase 2 at the minimizer of the risk.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "blas.h"
+#include "block.h"
+#include "connect.h"
+#include "constraint.h"
+#include "copts.h"
+#include "data.h"
+#include "forward.h"
+#include "loss.h"
+#include "net.h"
+#include "params.h"
+#include "status.h"
+#include "units.h"
+
+/* ---------------------------------------------------------------------
+ * 1-D convex minimization of the risk along the CONVEX segment
+ * ------------------------------------------------------------------- */
+
+static int risk_at(const nslm_loss *loss, size_t m, size_t n, const double *o0, const double *o1,
+                   const double *y, double t, double *buf, double *value) {
+  for (size_t i = 0; i < m * n; i++) buf[i] = (1.0 - t) * o0[i] + t * o1[i];
+  return nslmi_loss_batch(loss, m, n, buf, y, NULL, value, NULL);
+}
+
+int nslmi_convex_cut(const nslm_loss *loss, size_t m, size_t n, const double *o0,
+                     const double *o1, const double *y, double tol, double *c, double *hc) {
+  double *buf = nslmi_malloc_array(m * n > 0 ? m * n : 1, sizeof *buf);
+  if (buf == NULL) return NSLMI_FAIL(NSLM_ERR_NOMEM, "cut workspace");
+  double h0, h1, best_t, best_h;
+  int st = risk_at(loss, m, n, o0, o1, y, 0.0, buf, &h0);
+  if (st == NSLM_OK) st = risk_at(loss, m, n, o0, o1, y, 1.0, buf, &h1);
+  if (st) goto done;
+  best_t = 0.0;
+  best_h = h0;
+  if (h1 <= best_h) best_t = 1.0, best_h = h1;
+  if (loss->kind == NSLM_LOSS_SQUARED) {
+    /* h(t) = ||(o0 - y) + t (o1 - o0)||^2: minimizer -<o0 - y, d> / <d, d>. */
+    double num = 0.0, den = 0.0;
+    for (size_t k = 0; k < m; k++)
+      for (size_t i = 0; i < n; i++) {
+        double d = o1[k * n + i] - o0[k * n + i];
+        num -= (o0[k * n + i] - y[i * m + k]) * d;
+        den += d * d;
+      }
+    if (den > 0.0) {
+      double t = num / den, ht;
+      if (t > 0.0 && t < 1.0) {
+        st = risk_at(loss, m, n, o0, o1, y, t, buf, &ht);
+        if (st) goto done;
+        if (ht < best_h) best_t = t, best_h = ht;
+      }
+    }
+  } else {
+    /* Golden section: h is convex, hence unimodal on [0, 1]. */
+    const double g = 0.5 * (sqrt(5.0) - 1.0);
+    double a = 0.0, b = 1.0, x1 = b - g * (b - a), x2 = a + g * (b - a), f1, f2;
+    st = risk_at(loss, m, n, o0, o1, y, x1, buf, &f1);
+    if (st == NSLM_OK) st = risk_at(loss, m, n, o0, o1, y, x2, buf, &f2);
+    while (st == NSLM_OK && b - a > tol) {
+      if (f1 <= f2) {
+        b = x2, x2 = x1, f2 = f1, x1 = b - g * (b - a);
+        st = risk_at(loss, m, n, o0, o1, y, x1, buf, &f1);
+      } else {
+        a = x1, x1 = x2, f1 = f2, x2 = a + g * (b - a);
+        st = risk_at(loss, m, n, o0, o1, y, x2, buf, &f2);
+      }
+    }
+    if (st) goto done;
+    if (f1 < best_h) best_t = x1, best_h = f1;
+    if (f2 < best_h) best_t = x2, best_h = f2;
+  }
+  if (h1 <= best_h) best_t = 1.0, best_h = h1; /* ties: go on to Gamma */
+  *c = best_t;
+  *hc = best_h;
+done:
+  nslmi_free(buf);
+  return st;
+}
+
+/* ---------------------------------------------------------------------
+ * The construction
+ * ------------------------------------------------------------------- */
+
+typedef struct {
+  nslm_construct_opts o;
+  nslm_params *tbar, *gbar; /* the two block parameters (tbar relocated later) */
+  nslm_path *pt, *pg;       /* their compression paths (NULL when not built) */
+  size_t *needed;           /* l */
+  unsigned char *gmask;     /* Gamma-bar's active units, concatenated */
+} plan_t;
+
+static void plan_free(plan_t *p) {
+  nslm_params_destroy(p->tbar);
+  nslm_params_destroy(p->gbar);
+  nslm_path_destroy(p->pt);
+  nslm_path_destroy(p->pg);
+  nslmi_free(p->needed);
+  nslmi_free(p->gmask);
+  memset(p, 0, sizeof *p);
+}
+
+static int check_two(const char *func, const nslm_net *net, const nslm_params *theta,
+                     const nslm_params *gamma, const nslm_data *data,
+                     const nslm_construct_opts *opts) {
+  int st = nslmi_construct_check(func, net, theta, data, opts);
+  if (st) return st;
+  if (gamma == NULL) return nslmi_fail(NSLM_ERR_INVALID, func, "gamma is NULL");
+  if (!nslmi_params_match_net(gamma, net))
+    return nslmi_fail(NSLM_ERR_DIMENSION, func, "gamma's widths differ from the net's");
+  return NSLM_OK;
+}
+
+static int compress_one(const nslm_net *net, const nslm_params *theta, const nslm_data *data,
+                        const nslm_construct_opts *o, const unsigned char *avoid, int build,
+                        nslm_params **bar, nslm_path **path) {
+  nslmi_features *f = NULL;
+  int st = nslmi_forward(net, theta, data, 0, &f);
+  if (st) return st;
+  st = nslm_params_clone(bar, theta);
+  if (st == NSLM_OK && build) st = nslm_path_create(path, net, theta);
+  if (st == NSLM_OK) st = nslmi_compress_run(net, *bar, f, o, avoid, build ? *path : NULL, NULL);
+  nslmi_features_free(f);
+  return st;
+}
+
+/* Both compressions, the widths they need, the JOINT refusal. */
+static int plan_make(const char *func, const nslm_net *net, const nslm_params *theta,
+                     const nslm_params *gamma, const nslm_data *data, const nslm_constraint *con,
+                     const nslm_construct_opts *opts, int build, plan_t *p) {
+  memset(p, 0, sizeof *p);
+  nslmi_copts_resolve(&p->o, opts);
+  size_t l = net->depth, total = nslmi_units_total(l, net->widths);
+  p->needed = nslmi_malloc_array(l, sizeof *p->needed);
+  p->gmask = nslmi_malloc(total);
+  unsigned char *tmask = nslmi_malloc(total);
+  int st = NSLM_OK;
+  if (p->needed == NULL || p->gmask == NULL || tmask == NULL) {
+    st = nslmi_fail(NSLM_ERR_NOMEM, func, "unit masks");
+    goto done;
+  }
+  st = compress_one(net, theta, data, &p->o, NULL, build, &p->tbar, &p->pt);
+  if (st) goto done;
+  for (size_t j = 1; j <= l; j++)
+    nslmi_active_units(p->tbar, j, tmask + nslmi_units_offset(net->widths, j));
+  /* JOINT: Gamma's basis avoids Theta-bar's units when they can, which
+   * spares the relocation (a pure saving: the result is a valid
+   * compression of Gamma either way). */
+  const unsigned char *avoid = p->o.mode == NSLM_COMPRESS_JOINT && p->o.avoid ? tmask : NULL;
+  st = compress_one(net, gamma, data, &p->o, avoid, build, &p->gbar, &p->pg);
+  if (st) goto done;
+  char msg[380];
+  size_t used = 0, nshort = 0;
+  for (size_t j = 1; j <= l; j++) {
+    size_t off = nslmi_units_offset(net->widths, j);
+    size_t st_ = 0, sg = nslmi_active_units(p->gbar, j, p->gmask + off);
+    for (size_t k = 0; k < net->widths[j]; k++) st_ += tmask[off + k];
+    p->needed[j - 1] = st_ + sg;
+    if (st_ + sg > net->widths[j]) {
+      nshort++;
+      if (used < sizeof msg - 1) {
+        int w = snprintf(msg + used, sizeof msg - used, "%shidden layer %zu needs %zu units (%zu + %zu), has %zu",
+                         nshort > 1 ? "; " : "", j, st_ + sg, st_, sg, net->widths[j]);
+        if (w > 0) used += (size_t)w;
+      }
+    }
+  }
+  if (build && nshort) {
+    st = nslmi_fail(NSLM_ERR_TOO_NARROW, func, "%s", msg);
+    goto done;
+  }
+  if (p->o.mode == NSLM_COMPRESS_JOINT && nslmi_constraint_active(con)) {
+    double rt = nslmi_constraint_value(con, theta), rg = nslmi_constraint_value(con, gamma);
+    double rtb = nslmi_constraint_value(con, p->tbar), rgb = nslmi_constraint_value(con, p->gbar);
+    double lim = fmax(1.0, fmax(rt, rg));
+    if (rtb > lim || rgb > lim) {
+      st = nslmi_fail(NSLM_ERR_INFEASIBLE, func,
+                      "JOINT compression raises r: Theta %.17g -> %.17g, Gamma %.17g -> %.17g, "
+                      "above max(1, r(Theta), r(Gamma)) under an active constraint; use ROW mode",
+                      rt, rtb, rg, rgb);
+      goto done;
+    }
+  }
+done:
+  nslmi_free(tmask);
+  if (st) plan_free(p);
+  return st;
+}
+
+/* Outputs (m x n) of the two ends of the CONVEX segment: A_l of the
+ * merged parameter (one forward) times Theta-bar^l and Gamma-bar^l. */
+static int convex_ends(const nslm_net *net, const nslm_params *merged, const nslm_params *gbar,
+                       const nslm_data *data, size_t nthreads, double **o0, double **o1) {
+  nslmi_features *f = NULL;
+  int st = nslmi_forward(net, merged, data, 0, &f);
+  if (st) return st;
+  size_t l = net->depth, m = net->widths[l + 1], p = net->widths[l], n = f->n;
+  *o0 = nslmi_malloc_array(m * n, sizeof **o0);
+  *o1 = nslmi_malloc_array(m * n, sizeof **o1);
+  if (*o0 == NULL || *o1 == NULL) {
+    nslmi_free(*o0);
+    nslmi_free(*o1);
+    nslmi_features_free(f);
+    return NSLMI_FAIL(NSLM_ERR_NOMEM, "outputs");
+  }
+  memcpy(*o0, f->a[l + 1], m * n * sizeof(double));
+  nslmi_gemm(0, 0, m, n, p, 1.0, gbar->w[l], (ptrdiff_t)p, 1, f->a[l], (ptrdiff_t)n, 1, 0.0, *o1,
+             (ptrdiff_t)n, 1, nthreads);
+  nslmi_features_free(f);
+  return NSLM_OK;
+}
+
+static int build_path(const char *func, const nslm_net *net, const nslm_params *theta,
+                      const nslm_params *gamma, const nslm_data *data, const nslm_loss *loss,
+                      const nslm_constraint *con, const nslm_construct_opts *opts,
+                      nslm_path **out, double *cut) {
+  plan_t p;
+  int st = plan_make(func, net, theta, gamma, data, con, opts, 1, &p);
+  if (st) return st;
+  size_t l = net->depth;
+  nslm_path *path = p.pt;
+  p.pt = NULL;
+  nslm_params *w = p.tbar; /* the working knot */
+  nslm_path *rev = NULL;
+  double *o0 = NULL, *o1 = NULL, c = 1.0;
+  st = nslmi_relocate_run(w, p.gmask, path);
+  /* phase 1 */
+  for (size_t j = 0; j < l && st == NSLM_OK; j++) {
+    size_t sz = nslmi_params_layer_size(w, j);
+    for (size_t i = 0; i < sz; i++) w->w[j][i] += p.gbar->w[j][i]; /* disjoint: exact */
+    st = nslm_path_append(path, w, NSLM_SEG_CONSTANT);
+  }
+  /* phase 2 */
+  if (st == NSLM_OK && loss != NULL) {
+    double hc;
+    size_t nthreads = p.o.nthreads > 0 ? (size_t)p.o.nthreads : nslmi_net_threads(net);
+    st = convex_ends(net, w, p.gbar, data, nthreads, &o0, &o1);
+    if (st == NSLM_OK)
+      st = nslmi_convex_cut(loss, net->widths[l + 1], data->n, o0, o1, data->y, p.o.descent_tol,
+                            &c, &hc);
+  }
+  if (st == NSLM_OK) {
+    size_t sz = nslmi_params_layer_size(w, l);
+    const double *a = w->w[l], *b = p.gbar->w[l];
+    if (c >= 1.0) {
+      memcpy(w->w[l], b, sz * sizeof(double));
+    } else {
+      /* exactly the path's own interpolation at c */
+      for (size_t i = 0; i < sz; i++) w->w[l][i] = (1.0 - c) * a[i] + c * b[i];
+    }
+    st = nslm_path_append(path, w, NSLM_SEG_CONVEX);
+  }
+  /* phase 3 and the way back to Gamma, unless the descent stopped early */
+  if (c >= 1.0) {
+    for (size_t j = l; j-- > 0 && st == NSLM_OK;) {
+      memcpy(w->w[j], p.gbar->w[j], nslmi_params_layer_size(w, j) * sizeof(double));
+      st = nslm_path_append(path, w, NSLM_SEG_CONSTANT);
+    }
+    if (st == NSLM_OK) st = nslm_path_reverse(&rev, p.pg);
+    if (st == NSLM_OK) st = nslm_path_extend(path, rev);
+  }
+  nslm_path_destroy(rev);
+  nslmi_free(o0);
+  nslmi_free(o1);
+  plan_free(&p);
+  if (st) {
+    nslm_path_destroy(path);
+    return st;
+  }
+  if (cut) *cut = c;
+  *out = path;
+  return NSLM_OK;
+}
+
+int nslm_connect(const nslm_net *net, const nslm_params *theta, const nslm_params *gamma,
+                 const nslm_data *data, const nslm_constraint *con,
+                 const nslm_construct_opts *opts, nslm_path **out) {
+  NSLMI_CHECK_NULL(out);
+  *out = NULL;
+  int st = check_two(__func__, net, theta, gamma, data, opts);
+  if (st) return st;
+  return build_path(__func__, net, theta, gamma, data, NULL, con, opts, out, NULL);
+}
+
+int nslm_descent(const nslm_net *net, const nslm_params *theta, const nslm_params *gamma,
+                 const nslm_data *data, const nslm_loss *loss, const nslm_constraint *con,
+                 const nslm_construct_opts *opts, nslm_path **out, double *cut) {
+  NSLMI_CHECK_NULL(out);
+  *out = NULL;
+  int st = check_two(__func__, net, theta, gamma, data, opts);
+  if (st) return st;
+  NSLMI_CHECK_NULL(loss);
+  return build_path(__func__, net, theta, gamma, data, loss, con, opts, out, cut);
+}
+
+int nslm_connect_widths(const nslm_net *net, const nslm_params *theta, const nslm_params *gamma,
+                        const nslm_data *data, const nslm_constraint *con,
+                        const nslm_construct_opts *opts, size_t *needed, size_t len, int *fits) {
+  int st = check_two(__func__, net, theta, gamma, data, opts);
+  if (st) return st;
+  NSLMI_CHECK_NULL(needed);
+  NSLMI_CHECK_NULL(fits);
+  if (len != net->depth)
+    return NSLMI_FAIL(NSLM_ERR_DIMENSION, "needed has %zu entries, expected depth %zu", len, net->depth);
+  plan_t p;
+  /* con = NULL: the widths are reported whatever JOINT does to r. */
+  (void)con;
+  st = plan_make(__func__, net, theta, gamma, data, NULL, opts, 0, &p);
+  if (st) return st;
+  int ok = 1;
+  for (size_t j = 1; j <= net->depth; j++) {
+    needed[j - 1] = p.needed[j - 1];
+    if (p.needed[j - 1] > net->widths[j]) ok = 0;
+  }
+  *fits = ok;
+  plan_free(&p);
+  return NSLM_OK;
+}
