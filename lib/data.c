@@ -3,6 +3,7 @@
 
 #include "alloc.h"
 #include "data.h"
+#include "forward.h" /* nslmi_check_out_strides */
 #include "matrix.h"
 #include "status.h"
 
@@ -55,6 +56,8 @@ size_t nslm_data_m(const nslm_data *data) { return data ? data->m : 0; }
 int nslm_data_get_x(const nslm_data *data, double *x, ptrdiff_t rs, ptrdiff_t cs) {
   NSLMI_CHECK_NULL(data);
   NSLMI_CHECK_NULL(x);
+  int st = nslmi_check_out_strides(__func__, "x", data->n, data->d, rs, cs);
+  if (st) return st;
   nslmi_copy_out(data->d, data->n, data->xt, x, cs, rs);
   return NSLM_OK;
 }
@@ -62,6 +65,8 @@ int nslm_data_get_x(const nslm_data *data, double *x, ptrdiff_t rs, ptrdiff_t cs
 int nslm_data_get_y(const nslm_data *data, double *y, ptrdiff_t rs, ptrdiff_t cs) {
   NSLMI_CHECK_NULL(data);
   NSLMI_CHECK_NULL(y);
+  int st = nslmi_check_out_strides(__func__, "y", data->n, data->m, rs, cs);
+  if (st) return st;
   nslmi_copy_out(data->n, data->m, data->y, y, rs, cs);
   return NSLM_OK;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "forward.h" /* nslmi_check_out_strides */
 #include "matrix.h"
 #include "net.h"
 #include "params.h"
@@ -123,6 +124,8 @@ int nslm_params_set_layer(nslm_params *theta, size_t j, size_t rows, size_t cols
 int nslm_params_get_layer(const nslm_params *theta, size_t j, size_t rows, size_t cols,
                           double *a, ptrdiff_t rs, ptrdiff_t cs) {
   int st = check_layer_io(theta, j, rows, cols, a, __func__);
+  if (st) return st;
+  st = nslmi_check_out_strides(__func__, "a", rows, cols, rs, cs);
   if (st) return st;
   nslmi_copy_out(rows, cols, theta->w[j], a, rs, cs);
   return NSLM_OK;
