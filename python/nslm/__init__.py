@@ -38,7 +38,8 @@ from .data import Data
 from .evaluate import features, gradient, losses, objective, outputs, risk
 from .files import read_npy, write_npy
 from .net import Activation, Net
-from .objective import Constraint, Loss, LossKind, matrix_row_norm
+from .constraint import Constraint, matrix_row_norm
+from .loss import Loss, LossKind
 from .params import Params
 
 __version__ = "0.1.0"

@@ -99,8 +99,9 @@ class Net(Handle):
 
     @property
     def num_threads(self):
-        """BLIS threads used on behalf of this net (0: the default, from
-        BLIS_NUM_THREADS, else OMP_NUM_THREADS, else all cores)."""
+        """BLIS threads used on behalf of this net.  Setting 0 restores the
+        default (BLIS_NUM_THREADS, else OMP_NUM_THREADS, else all cores);
+        reading gives the effective count."""
         return lib.nslm_net_num_threads(self._ptr)
 
     @num_threads.setter
@@ -125,7 +126,7 @@ class Net(Handle):
         df(x), optional, does the same with the derivative (needed by
         gradient()).  The net keeps both alive."""
         cf = _act_callback(f)
-        cdf = _act_callback(df) if df is not None else None
+        cdf = _act_callback(df) if df is not None else _lib.ACT_FN()  # NULL
         lib.nslm_net_set_activation_callback(self._ptr, int(j), cf, cdf, None)
         self._callbacks[j] = (cf, cdf)
 
