@@ -29,9 +29,16 @@ int nslm_penalized_report(const nslm_net *net, const nslm_path *path, const nslm
     return NSLMI_FAIL(NSLM_ERR_DOMAIN, "samples %zu outside 1..1000000", samples);
   size_t S = nslm_path_num_segments(path);
   if (len != S) return NSLMI_FAIL(NSLM_ERR_DIMENSION, "len %zu, the path has %zu segments", len, S);
+  if (nslm_data_d(data) != nslm_net_width(net, 0) ||
+      nslm_data_m(data) != nslm_net_width(net, nslm_net_depth(net) + 1))
+    return NSLMI_FAIL(NSLM_ERR_DIMENSION, "data does not match the net's d and m");
   nslm_params *pt = NULL;
   int st = nslm_params_create(&pt, net);
   if (st) return st;
+  if (nslm_path_get_knot(path, 0, pt) != NSLM_OK) {
+    nslm_params_destroy(pt);
+    return NSLMI_FAIL(NSLM_ERR_DIMENSION, "the path's widths differ from the net's");
+  }
   double *rs = nslmi_malloc_array(S ? S : 1, sizeof *rs);
   if (rs == NULL) {
     nslm_params_destroy(pt);
