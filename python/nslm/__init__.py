@@ -41,6 +41,11 @@ from .net import Activation, Net
 from .constraint import Constraint, matrix_row_norm
 from .loss import Loss, LossKind
 from .params import Params
+from .path import Path, SegmentKind
+from .construction import (CompressMode, CompressResult, ConstructOptions, GlobalMinimum,
+                           active_units, active_widths, compress, compress_widths, connect,
+                           connect_widths, descent, global_minimize, is_block, is_lower_block,
+                           is_upper_block, penalized_report, permute_units, relocate)
 
 __version__ = "0.1.0"
 
@@ -66,6 +71,10 @@ def last_error():
 
 
 __all__ = [
+    "CompressMode", "CompressResult", "ConstructOptions", "GlobalMinimum", "Path", "SegmentKind",
+    "active_units", "active_widths", "compress", "compress_widths", "connect", "connect_widths",
+    "descent", "global_minimize", "is_block", "is_lower_block", "is_upper_block",
+    "penalized_report", "permute_units", "relocate",
     "Activation", "CallbackError", "CancelledError", "Constraint", "Data", "DimensionError",
     "FileFormatError", "InfeasibleError", "InvalidArgumentError", "Loss", "LossKind", "Net",
     "NonFiniteError", "NslmError", "NslmIOError", "NslmMemoryError", "NumericError", "Params",
