@@ -318,6 +318,190 @@ NSLM_API int nslm_path_segment_layers(const nslm_path *path, size_t s, unsigned 
                                       size_t len);
 /* The point at t in [0, 1] (see the parameterisation above). */
 NSLM_API int nslm_path_point(const nslm_path *path, double t, nslm_params *out);
+/* Relabels segment s (e.g. to state a claim, or to test a certificate). */
+NSLM_API int nslm_path_set_segment_kind(nslm_path *path, size_t s, int kind);
+/* The claim "the risk never increases along the path" (0 or 1; set by
+ * nslm_path_descent, kept by clone and extend, dropped by reverse). */
+NSLM_API int nslm_path_set_nonincreasing(nslm_path *path, int claim);
+NSLM_API int nslm_path_get_nonincreasing(const nslm_path *path, int *claim);
+/* Doubles stored by the path (the changed layers of its knots); 0 for NULL. */
+NSLM_API size_t nslm_path_stored_values(const nslm_path *path);
+
+/* ---- Evaluation along a path ----------------------------------------
+ * Risk, per-sample losses and r(Theta) at points of the path.  STRUCTURED
+ * (default) exploits the segments' structure: where the pre-activations of
+ * a layer are affine in t (always those of the first changed layer), they
+ * are interpolated from the segment's two ends instead of recomputed, so a
+ * segment changing only Theta^l (the bridge) costs two evaluations in all.
+ * PLAIN evaluates every point from scratch (1 - u) a + u b.  Both agree to
+ * rounding.  con may be NULL (then r must be NULL); r, losses may be NULL.
+ * losses is npoints x n (row i: the point i), strided.  Outputs are
+ * written only on success. */
+enum { NSLM_EVAL_STRUCTURED = 0, NSLM_EVAL_PLAIN = 1 };
+
+/* Points of the uniform grid with k >= 2 points per segment, shared knots
+ * counted once: S (k - 1) + 1 (1 for a path without segment); 0 if path is
+ * NULL or k < 2. */
+NSLM_API size_t nslm_path_grid_size(const nslm_path *path, size_t k);
+/* Evaluates at npoints user-given t in [0, 1] (any order). */
+NSLM_API int nslm_path_eval(const nslm_path *path, const nslm_net *net, const nslm_data *data,
+                            const nslm_loss *loss, const nslm_constraint *con, size_t npoints,
+                            const double *t, double *risk, double *r, double *losses,
+                            ptrdiff_t lrs, ptrdiff_t lcs, int mode, nslm_progress_fn progress,
+                            void *user_data);
+/* Evaluates on the uniform grid of k points per segment (npoints must be
+ * nslm_path_grid_size(path, k)); t receives the grid (may be NULL).  The
+ * local coordinate of point i of segment s is exactly i / (k - 1), so the
+ * knots are evaluated exactly. */
+NSLM_API int nslm_path_eval_grid(const nslm_path *path, const nslm_net *net,
+                                 const nslm_data *data, const nslm_loss *loss,
+                                 const nslm_constraint *con, size_t k, size_t npoints, double *t,
+                                 double *risk, double *r, double *losses, ptrdiff_t lrs,
+                                 ptrdiff_t lcs, int mode, nslm_progress_fn progress,
+                                 void *user_data);
+
+/* ---- Certificates ------------------------------------------------------
+ * ALGEBRAIC: proves the CONSTANT/CONVEX claims from identities checked at
+ * the knots (see nslm_path_certify(3) for the exact rules); SAMPLED:
+ * measures the risk at k points per segment, independently of any claim.
+ * A certificate keeps its measurements; pass/fail is decided against
+ * tolerances that can be changed afterwards. */
+typedef struct nslm_certificate nslm_certificate;
+
+enum { NSLM_CERT_ALGEBRAIC = 0, NSLM_CERT_SAMPLED = 1 };
+
+/* Figures of a certificate (nslm_certificate_get); all relative, see the
+ * man page for the scale of each. */
+enum {
+  NSLM_CERT_RISK_START = 0,              /* risk at the first knot */
+  NSLM_CERT_RISK_END = 1,                /* risk at the last knot */
+  NSLM_CERT_MAX_CONSTANT_DEVIATION = 2,  /* worst CONSTANT segment */
+  NSLM_CERT_MAX_CONVEXITY_VIOLATION = 3, /* worst CONVEX segment */
+  NSLM_CERT_MAX_INCREASE = 4,            /* for a nonincreasing claim */
+  NSLM_CERT_MAX_R = 5,                   /* max r(Theta) along the path */
+  NSLM_CERT_R_EXACT = 6,                 /* 1 if MAX_R is exact, 0 if sampled */
+  NSLM_CERT_CLAIMS_NONINCREASING = 7,    /* 1 if the path claimed it */
+  NSLM_CERT_RISK_EVALUATIONS = 8,        /* cost, in full risk evaluations */
+  NSLM_CERT_FAILED_SEGMENTS = 9          /* segments failing now */
+};
+
+/* Tolerances (relative); every default is NSLM_CERT_DEFAULT_TOL. */
+enum {
+  NSLM_TOL_IDENTITY = 0, /* ALGEBRAIC: identity residuals */
+  NSLM_TOL_CONSTANT = 1, /* SAMPLED: deviation on CONSTANT segments */
+  NSLM_TOL_CONVEX = 2,   /* SAMPLED: convexity violation on CONVEX segments */
+  NSLM_TOL_INCREASE = 3, /* both: increase of a nonincreasing claim */
+  NSLM_TOL_FEASIBLE = 4  /* both: pass needs max r <= 1 + tol */
+};
+#define NSLM_CERT_DEFAULT_TOL 1e-10
+NSLM_API double nslm_certificate_default_tolerance(void);
+
+/* k: points per segment for SAMPLED (>= 3; 0 means 17); for ALGEBRAIC the
+ * points at which r is sampled where it cannot be exact (0 means 17).
+ * con may be NULL (r = 0). */
+NSLM_API int nslm_path_certify(nslm_certificate **out, const nslm_path *path,
+                               const nslm_net *net, const nslm_data *data,
+                               const nslm_loss *loss, const nslm_constraint *con, int kind,
+                               size_t k, nslm_progress_fn progress, void *user_data);
+NSLM_API void nslm_certificate_destroy(nslm_certificate *cert);
+NSLM_API int nslm_certificate_kind(const nslm_certificate *cert, int *kind);
+NSLM_API size_t nslm_certificate_num_segments(const nslm_certificate *cert); /* 0 for NULL */
+NSLM_API int nslm_certificate_get(const nslm_certificate *cert, int what, double *value);
+/* Segment s: its claimed kind, its measure (the figure its claim is judged
+ * by; 0 for GENERAL) and whether it passes now.  Each output may be NULL. */
+NSLM_API int nslm_certificate_segment(const nslm_certificate *cert, size_t s, int *kind,
+                                      double *measure, int *passed);
+NSLM_API int nslm_certificate_set_tolerance(nslm_certificate *cert, int which, double tol);
+NSLM_API int nslm_certificate_get_tolerance(const nslm_certificate *cert, int which,
+                                            double *tol);
+/* *passed = 1 if every claim holds within the current tolerances. */
+NSLM_API int nslm_certificate_passed(const nslm_certificate *cert, int *passed);
+/* One line, e.g. "SAMPLED PASS: 5 segments (...)": writes at most cap bytes
+ * (NUL-terminated when cap > 0), *needed = full length + 1. */
+NSLM_API int nslm_certificate_summary(const nslm_certificate *cert, char *buf, size_t cap,
+                                      size_t *needed);
+
+/* ---- The descent cut (Lemma 4) -----------------------------------------
+ * Cuts the path at c = argmin of the risk over its first CONVEX segment
+ * (every earlier segment must be CONSTANT): closed form for the squared
+ * loss, golden-section search otherwise (bracket < NSLM_DESCENT_TOL_T),
+ * from the two endpoint outputs.  *out claims a nonincreasing risk; t_cut
+ * (global t of the cut on path) and risk_end (risk at the cut, evaluated)
+ * may be NULL. */
+#define NSLM_DESCENT_TOL_T 1e-9
+NSLM_API int nslm_path_descent(nslm_path **out, const nslm_path *path, const nslm_net *net,
+                               const nslm_data *data, const nslm_loss *loss, double *t_cut,
+                               double *risk_end, nslm_progress_fn progress, void *user_data);
+
+/* ---- Files -------------------------------------------------------------
+ * .npz readable by numpy.load without libnslm (format in nslm_path_save(3)):
+ * a header, segment kinds and layer masks, each knot's changed layers, and
+ * a CRC-32 of the payload.  Save is atomic; load rejects truncated, corrupt,
+ * inconsistent or hostile files with NSLM_ERR_FORMAT. */
+#define NSLM_PATH_FORMAT_VERSION 1
+NSLM_API int nslm_path_save(const nslm_path *path, const char *filename);
+NSLM_API int nslm_path_load(nslm_path **out, const char *filename);
+
+/* ---- Landscape tools ---------------------------------------------------*/
+/* Straight line a -> b at k >= 2 points t_i = i / (k - 1), each point
+ * (1 - t) a + t b (exact ends).  t, r may be NULL; con NULL needs r NULL. */
+NSLM_API int nslm_landscape_line(const nslm_net *net, const nslm_data *data,
+                                 const nslm_loss *loss, const nslm_constraint *con,
+                                 const nslm_params *a, const nslm_params *b, size_t k, double *t,
+                                 double *risk, double *r, nslm_progress_fn progress,
+                                 void *user_data);
+/* Barrier of a profile (t increasing, k >= 2): max_i [L_i - ((1 - s_i) L_0
+ * + s_i L_{k-1})], s_i = (t_i - t_0) / (t_{k-1} - t_0), and the t_i where it
+ * occurs (the first, on ties).  t_at may be NULL. */
+NSLM_API int nslm_landscape_barrier(size_t k, const double *t, const double *risk,
+                                    double *height, double *t_at);
+/* Two random directions for a plane through center: Gaussian, each row of
+ * each layer rescaled to the 2-norm of the same row of center ("per-neuron
+ * normalization"; zero rows stay zero), then d2 made orthogonal to d1 in
+ * the flattened parameter space and rescaled to its norm before. */
+NSLM_API int nslm_landscape_directions(const nslm_params *center, uint64_t seed, nslm_params *d1,
+                                       nslm_params *d2);
+/* Risk (and r) on the grid alpha_i (na points in [amin, amax]) x beta_j (nb
+ * points in [bmin, bmax]) of the plane center + alpha d1 + beta d2; element
+ * (i, j) of risk is at risk[i rrs + j rcs].  r may be NULL (con NULL too). */
+NSLM_API int nslm_landscape_plane(const nslm_net *net, const nslm_data *data,
+                                  const nslm_loss *loss, const nslm_constraint *con,
+                                  const nslm_params *center, const nslm_params *d1,
+                                  const nslm_params *d2, size_t na, double amin, double amax,
+                                  size_t nb, double bmin, double bmax, double *risk,
+                                  ptrdiff_t rrs, ptrdiff_t rcs, double *r, ptrdiff_t srs,
+                                  ptrdiff_t scs, nslm_progress_fn progress, void *user_data);
+/* The plane through three parameter sets: the point at (alpha, beta) is
+ * (1 - alpha - beta) a + alpha b + beta c, so a, b, c sit exactly at (0, 0),
+ * (1, 0), (0, 1).  Same grid and outputs as nslm_landscape_plane. */
+NSLM_API int nslm_landscape_plane3(const nslm_net *net, const nslm_data *data,
+                                   const nslm_loss *loss, const nslm_constraint *con,
+                                   const nslm_params *a, const nslm_params *b,
+                                   const nslm_params *c, size_t na, double amin, double amax,
+                                   size_t nb, double bmin, double bmax, double *risk,
+                                   ptrdiff_t rrs, ptrdiff_t rcs, double *r, ptrdiff_t srs,
+                                   ptrdiff_t scs, nslm_progress_fn progress, void *user_data);
+
+/* ---- CSV and SVG output (files written atomically) ---------------------
+ * Profiles: k points (t, risk, optional r).  With a path (may be NULL), the
+ * CSV gains segment and kind columns, and the SVG marks segment boundaries
+ * and kinds; t must then lie in [0, 1].  Planes: na x nb values on the grid
+ * of nslm_landscape_plane; the SVG is a heat map with contour lines, and
+ * nmarks points (alpha, beta pairs in marks, may be NULL if 0) are drawn.
+ * title may be NULL. */
+NSLM_API int nslm_profile_write_csv(const char *filename, const nslm_path *path, size_t k,
+                                    const double *t, const double *risk, const double *r);
+NSLM_API int nslm_profile_write_svg(const char *filename, const nslm_path *path, size_t k,
+                                    const double *t, const double *risk, const double *r,
+                                    const char *title);
+NSLM_API int nslm_plane_write_csv(const char *filename, size_t na, double amin, double amax,
+                                  size_t nb, double bmin, double bmax, const double *risk,
+                                  ptrdiff_t rrs, ptrdiff_t rcs, const double *r, ptrdiff_t srs,
+                                  ptrdiff_t scs);
+NSLM_API int nslm_plane_write_svg(const char *filename, size_t na, double amin, double amax,
+                                  size_t nb, double bmin, double bmax, const double *values,
+                                  ptrdiff_t rs, ptrdiff_t cs, size_t nmarks, const double *marks,
+                                  const char *title);
 /* @@END path @@ */
 
 /* @@SECTION construction (issue 5) -- owned by lib/block.c, connect.c @@ */
