@@ -105,7 +105,7 @@ done:
 typedef struct {
   nslm_construct_opts o;
   nslm_params *tbar, *gbar; /* the two block parameters (tbar relocated later) */
-  nslm_path *pt, *pg;       /* their compression paths (NULL when not built) */
+  nslm_path *pt;            /* Theta's compression path (NULL when not built) */
   size_t *needed;           /* l */
   unsigned char *gmask;     /* Gamma-bar's active units, concatenated */
 } plan_t;
@@ -114,7 +114,6 @@ static void plan_free(plan_t *p) {
   nslm_params_destroy(p->tbar);
   nslm_params_destroy(p->gbar);
   nslm_path_destroy(p->pt);
-  nslm_path_destroy(p->pg);
   nslmi_free(p->needed);
   nslmi_free(p->gmask);
   memset(p, 0, sizeof *p);
@@ -167,7 +166,10 @@ static int plan_make(const char *func, const nslm_net *net, const nslm_params *t
    * spares the relocation (a pure saving: the result is a valid
    * compression of Gamma either way). */
   const unsigned char *avoid = p->o.mode == NSLM_COMPRESS_JOINT && p->o.avoid ? tmask : NULL;
-  st = compress_one(net, gamma, data, &p->o, avoid, build, &p->gbar, &p->pg);
+  /* Gamma's compression path is not built: each of its segments changes
+   * one layer once, so its reverse is Gamma-bar with the layers 0, 1, ..,
+   * l put back one at a time (see build_path). */
+  st = compress_one(net, gamma, data, &p->o, avoid, 0, &p->gbar, NULL);
   if (st) goto done;
   char msg[380];
   size_t used = 0, nshort = 0;
@@ -241,7 +243,6 @@ static int build_path(const char *func, const nslm_net *net, const nslm_params *
   nslm_path *path = p.pt;
   p.pt = NULL;
   nslm_params *w = p.tbar; /* the working knot */
-  nslm_path *rev = NULL;
   double *o0 = NULL, *o1 = NULL, c = 1.0;
   st = nslmi_relocate_run(w, p.gmask, path);
   /* phase 1 */
@@ -276,10 +277,14 @@ static int build_path(const char *func, const nslm_net *net, const nslm_params *
       memcpy(w->w[j], p.gbar->w[j], nslmi_params_layer_size(w, j) * sizeof(double));
       st = nslm_path_append(path, w, NSLM_SEG_CONSTANT);
     }
-    if (st == NSLM_OK) st = nslm_path_reverse(&rev, p.pg);
-    if (st == NSLM_OK) st = nslm_path_extend(path, rev);
+    /* reverse(compress(Gamma)): the knots of Gamma's compression, from
+     * Gamma-bar back to Gamma (compression changed layer l first and
+     * layer 0 last) */
+    for (size_t j = 0; j <= l && st == NSLM_OK; j++) {
+      memcpy(w->w[j], gamma->w[j], nslmi_params_layer_size(w, j) * sizeof(double));
+      st = nslm_path_append(path, w, NSLM_SEG_CONSTANT);
+    }
   }
-  nslm_path_destroy(rev);
   nslmi_free(o0);
   nslmi_free(o1);
   plan_free(&p);
