@@ -142,11 +142,12 @@ static int softmax_domain(double y, size_t k, const char *func) {
 /* ------------------------------------------------------------------ */
 /* One sample */
 
+/* scratch: 2 m doubles, or NULL to use the stack (m <= STACK_M) or the heap. */
 static int callback_sample(const nslm_loss *loss, size_t m, const double *a, ptrdiff_t inc_a,
                            const double *y, double *value, double *grad, ptrdiff_t inc_g,
-                           const char *func) {
-  double stack[2 * STACK_M], *buf = stack;
-  if (m > STACK_M) {
+                           const char *func, double *scratch) {
+  double stack[2 * STACK_M], *buf = scratch ? scratch : stack;
+  if (scratch == NULL && m > STACK_M) {
     buf = nslmi_malloc_array(m, 2 * sizeof(double));
     if (buf == NULL) return nslmi_fail(NSLM_ERR_NOMEM, func, "loss callback scratch (m = %zu)", m);
   }
@@ -172,7 +173,7 @@ static int callback_sample(const nslm_loss *loss, size_t m, const double *a, ptr
       for (size_t k = 0; k < m; k++) grad[(ptrdiff_t)k * inc_g] = tg[k];
   }
   if (st == NSLM_OK) *value = v;
-  if (buf != stack) nslmi_free(buf);
+  if (buf != stack && buf != scratch) nslmi_free(buf);
   return st;
 }
 
@@ -207,7 +208,7 @@ static int sample(const nslm_loss *loss, size_t m, const double *a, ptrdiff_t in
                   const char *func) {
   int kind = loss->kind;
   if (kind == NSLM_LOSS_CALLBACK)
-    return callback_sample(loss, m, a, inc_a, y, value, grad, inc_g, func);
+    return callback_sample(loss, m, a, inc_a, y, value, grad, inc_g, func, NULL);
   /* Domain first, so that nothing is written on failure. */
   if (kind == NSLM_LOSS_LOGISTIC_PAPER)
     for (size_t k = 0; k < m; k++) {
@@ -361,15 +362,25 @@ static int batch_softmax(size_t m, size_t n, const double *out, const double *y,
 
 static int batch_callback(const nslm_loss *loss, size_t m, size_t n, const double *out,
                           const double *y, double *losses, double *total, double *dldo) {
+  /* One scratch buffer for all samples when the stack one is too small. */
+  double *scratch = NULL;
+  if (m > STACK_M) {
+    scratch = nslmi_malloc_array(m, 2 * sizeof(double));
+    if (scratch == NULL)
+      return nslmi_fail(NSLM_ERR_NOMEM, "nslmi_loss_batch", "loss callback scratch (m = %zu)", m);
+  }
   double sum = 0.0;
+  int st = NSLM_OK;
   for (size_t i = 0; i < n; i++) {
     double v;
-    int st = callback_sample(loss, m, out + i, (ptrdiff_t)n, y + i * m, &v,
-                             dldo ? dldo + i : NULL, (ptrdiff_t)n, "nslmi_loss_batch");
-    if (st) return st;
+    st = callback_sample(loss, m, out + i, (ptrdiff_t)n, y + i * m, &v, dldo ? dldo + i : NULL,
+                         (ptrdiff_t)n, "nslmi_loss_batch", scratch);
+    if (st) break;
     if (losses) losses[i] = v;
     sum += v;
   }
+  nslmi_free(scratch);
+  if (st) return st;
   if (!isfinite(sum)) return nslmi_fail(NSLM_ERR_NUMERIC, "nslmi_loss_batch", "the risk overflowed");
   if (total) *total = sum;
   return NSLM_OK;

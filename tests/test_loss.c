@@ -621,9 +621,21 @@ START_TEST(each_failed_allocation_is_reported) {
     ck_assert(v == 3 && g[0] == 5 && g[99] == 5);
     sites++;
   }
+  /* The batch allocates one scratch buffer for all samples. */
+  double out[300] = {0}, yb[300] = {0}, total = 6;
+  for (long k = 0;; k++) {
+    nslmi_alloc_fail_after(k, 0);
+    int st = nslmi_loss_batch(cb, 100, 3, out, yb, NULL, &total, NULL);
+    long used = nslmi_alloc_count();
+    nslmi_alloc_fail_after(-1, 0);
+    if (k >= used) { ck_assert_int_eq(st, NSLM_OK); break; }
+    ck_assert_int_eq(st, NSLM_ERR_NOMEM);
+    ck_assert(total == 6);
+    sites++;
+  }
   nslm_loss_destroy(cb);
   printf("loss: allocation sites covered by fault injection: %d\n", sites);
-  ck_assert_int_eq(sites, (int)NKINDS + 2);
+  ck_assert_int_eq(sites, (int)NKINDS + 3);
 }
 END_TEST
 
