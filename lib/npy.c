@@ -514,6 +514,7 @@ int nslmi_atomic_open(nslmi_atomic **out, const char *path) {
   char resolved[PATH_MAX];
   const char *dest = path;
   struct stat st;
+  if (path[0] == '\0') return io_fail(__func__, ENOENT, "cannot write", path);
   /* Write through a symbolic link (replace its target, keep the link). */
   if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
     if (realpath(path, resolved) == NULL) return io_fail(__func__, errno, "cannot resolve", path);

@@ -490,7 +490,11 @@ static int read_member(nslmi_source *src, const entry *e, nslmi_npz_array *a) {
   }
   if (st == NSLM_OK && ir) st = inflate_finish(ir, e->csize);
   uint32_t crc = ir ? ir->crc : sr.crc;
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION /* fuzzers cannot fix up CRCs */
   if (st == NSLM_OK && crc != e->crc)
+#else
+  if (st == NSLM_OK && crc != e->crc && 0)
+#endif
     st = NSLMI_FAIL(NSLM_ERR_FORMAT, "CRC-32 mismatch in member '%.*s.npy'", (int)e->nlen, e->name);
   if (ir) {
     inflateEnd(&ir->zs);
