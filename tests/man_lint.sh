@@ -2,11 +2,14 @@
 # Every man page formats without warnings (groff -man -ww -z, empty stderr),
 # and every public function of nslm.h has a page (or a .so alias).
 status=0; pages=0
+# Alias pages say ".so man3/page.3": give groff a directory where man3/ is man/.
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+ln -s "$top_srcdir/man" "$tmp/man3"; ln -s "$top_srcdir/man" "$tmp/man1"; ln -s "$top_srcdir/man" "$tmp/man7"
 cd "$top_srcdir/man" || exit 1
 for f in *.[137]; do
   [ -f "$f" ] || continue
   pages=$((pages + 1))
-  out=$(cd "$top_srcdir/man" && ${GROFF:-groff} -man -ww -z "$f" 2>&1)
+  out=$(cd "$tmp" && ${GROFF:-groff} -man -ww -z "man3/$f" 2>&1)
   if [ -n "$out" ]; then echo "$f:"; echo "$out"; status=1; fi
 done
 missing=0
