@@ -536,10 +536,8 @@ enum {
   NSLM_CONSTRUCT_GLOBAL_TOL = 3,    /* double > 0: optimality tolerance of the convex
                                        solver of nslm_global_minimize; default 1e-9 */
   NSLM_CONSTRUCT_GLOBAL_MAX_ITER = 4, /* int >= 1: its iteration limit; default 2000 */
-  NSLM_CONSTRUCT_AVOID = 5,         /* int 0/1: JOINT mode picks Gamma's basis off Theta's
+  NSLM_CONSTRUCT_AVOID = 5          /* int 0/1: JOINT mode picks Gamma's basis off Theta's
                                        units when it can (fewer relocations); default 1 */
-  NSLM_CONSTRUCT_DESCENT_TOL = 6    /* double > 0: relative tolerance of the 1-D convex
-                                       minimization of the descent cut; default 1e-12 */
 };
 
 NSLM_API int nslm_construct_opts_create(nslm_construct_opts **out);
@@ -597,10 +595,10 @@ NSLM_API int nslm_connect(const nslm_net *net, const nslm_params *theta,
                           const nslm_params *gamma, const nslm_data *data,
                           const nslm_constraint *con, const nslm_construct_opts *opts,
                           nslm_path **out);
-/* The same, cut at the minimizer c of the risk on the CONVEX segment
- * (*cut, may be NULL, receives c in [0, 1]): the risk never increases and
- * ends at min_t <= min(L(Theta), L(Gamma)).  When c = 1 the path goes on
- * to Gamma (constant risk). */
+/* The same, cut at the minimizer c of the risk on the CONVEX segment by
+ * nslm_path_descent (*cut, may be NULL, receives c in [0, 1]): the risk
+ * never increases and ends at min_t <= min(L(Theta), L(Gamma)).  When
+ * c = 1 the path goes on to Gamma (constant risk). */
 NSLM_API int nslm_descent(const nslm_net *net, const nslm_params *theta,
                           const nslm_params *gamma, const nslm_data *data,
                           const nslm_loss *loss, const nslm_constraint *con,

@@ -13,7 +13,8 @@
  *   phase 3, j = l-1 .. 0: Theta^j := Gamma-bar^j                 CONSTANT
  *     (Theta's units of layer j+1 go, and they feed columns of
  *     Theta^(j+1) that are already Gamma's, i.e. zero there).
- * Descent cuts phase 2 at the minimizer of the risk.
+ * Descent cuts phase 2 at the minimizer of the risk (the path module's
+ * nslm_path_descent) and, when that is its end, goes on to Gamma.
  */
 #include <math.h>
 #include <stdio.h>
@@ -22,7 +23,6 @@
 #include "alloc.h"
 #include "blas.h"
 #include "block.h"
-#include "connect.h"
 #include "constraint.h"
 #include "copts.h"
 #include "data.h"
@@ -32,71 +32,6 @@
 #include "params.h"
 #include "status.h"
 #include "units.h"
-
-/* ---------------------------------------------------------------------
- * 1-D convex minimization of the risk along the CONVEX segment
- * ------------------------------------------------------------------- */
-
-static int risk_at(const nslm_loss *loss, size_t m, size_t n, const double *o0, const double *o1,
-                   const double *y, double t, double *buf, double *value) {
-  for (size_t i = 0; i < m * n; i++) buf[i] = (1.0 - t) * o0[i] + t * o1[i];
-  return nslmi_loss_batch(loss, m, n, buf, y, NULL, value, NULL);
-}
-
-int nslmi_convex_cut(const nslm_loss *loss, size_t m, size_t n, const double *o0,
-                     const double *o1, const double *y, double tol, double *c, double *hc) {
-  double *buf = nslmi_malloc_array(m * n > 0 ? m * n : 1, sizeof *buf);
-  if (buf == NULL) return NSLMI_FAIL(NSLM_ERR_NOMEM, "cut workspace");
-  double h0, h1, best_t, best_h;
-  int st = risk_at(loss, m, n, o0, o1, y, 0.0, buf, &h0);
-  if (st == NSLM_OK) st = risk_at(loss, m, n, o0, o1, y, 1.0, buf, &h1);
-  if (st) goto done;
-  best_t = 0.0;
-  best_h = h0;
-  if (h1 <= best_h) best_t = 1.0, best_h = h1;
-  if (loss->kind == NSLM_LOSS_SQUARED) {
-    /* h(t) = ||(o0 - y) + t (o1 - o0)||^2: minimizer -<o0 - y, d> / <d, d>. */
-    double num = 0.0, den = 0.0;
-    for (size_t k = 0; k < m; k++)
-      for (size_t i = 0; i < n; i++) {
-        double d = o1[k * n + i] - o0[k * n + i];
-        num -= (o0[k * n + i] - y[i * m + k]) * d;
-        den += d * d;
-      }
-    if (den > 0.0) {
-      double t = num / den, ht;
-      if (t > 0.0 && t < 1.0) {
-        st = risk_at(loss, m, n, o0, o1, y, t, buf, &ht);
-        if (st) goto done;
-        if (ht < best_h) best_t = t, best_h = ht;
-      }
-    }
-  } else {
-    /* Golden section: h is convex, hence unimodal on [0, 1]. */
-    const double g = 0.5 * (sqrt(5.0) - 1.0);
-    double a = 0.0, b = 1.0, x1 = b - g * (b - a), x2 = a + g * (b - a), f1, f2;
-    st = risk_at(loss, m, n, o0, o1, y, x1, buf, &f1);
-    if (st == NSLM_OK) st = risk_at(loss, m, n, o0, o1, y, x2, buf, &f2);
-    while (st == NSLM_OK && b - a > tol) {
-      if (f1 <= f2) {
-        b = x2, x2 = x1, f2 = f1, x1 = b - g * (b - a);
-        st = risk_at(loss, m, n, o0, o1, y, x1, buf, &f1);
-      } else {
-        a = x1, x1 = x2, f1 = f2, x2 = a + g * (b - a);
-        st = risk_at(loss, m, n, o0, o1, y, x2, buf, &f2);
-      }
-    }
-    if (st) goto done;
-    if (f1 < best_h) best_t = x1, best_h = f1;
-    if (f2 < best_h) best_t = x2, best_h = f2;
-  }
-  if (h1 <= best_h) best_t = 1.0, best_h = h1; /* ties: go on to Gamma */
-  *c = best_t;
-  *hc = best_h;
-done:
-  nslmi_free(buf);
-  return st;
-}
 
 /* ---------------------------------------------------------------------
  * The construction
@@ -209,29 +144,6 @@ done:
   return st;
 }
 
-/* Outputs (m x n) of the two ends of the CONVEX segment: A_l of the
- * merged parameter (one forward) times Theta-bar^l and Gamma-bar^l. */
-static int convex_ends(const nslm_net *net, const nslm_params *merged, const nslm_params *gbar,
-                       const nslm_data *data, size_t nthreads, double **o0, double **o1) {
-  nslmi_features *f = NULL;
-  int st = nslmi_forward(net, merged, data, 0, &f);
-  if (st) return st;
-  size_t l = net->depth, m = net->widths[l + 1], p = net->widths[l], n = f->n;
-  *o0 = nslmi_malloc_array(m * n, sizeof **o0);
-  *o1 = nslmi_malloc_array(m * n, sizeof **o1);
-  if (*o0 == NULL || *o1 == NULL) {
-    nslmi_free(*o0);
-    nslmi_free(*o1);
-    nslmi_features_free(f);
-    return NSLMI_FAIL(NSLM_ERR_NOMEM, "outputs");
-  }
-  memcpy(*o0, f->a[l + 1], m * n * sizeof(double));
-  nslmi_gemm(0, 0, m, n, p, 1.0, gbar->w[l], (ptrdiff_t)p, 1, f->a[l], (ptrdiff_t)n, 1, 0.0, *o1,
-             (ptrdiff_t)n, 1, nthreads);
-  nslmi_features_free(f);
-  return NSLM_OK;
-}
-
 static int build_path(const char *func, const nslm_net *net, const nslm_params *theta,
                       const nslm_params *gamma, const nslm_data *data, const nslm_loss *loss,
                       const nslm_constraint *con, const nslm_construct_opts *opts,
@@ -240,10 +152,10 @@ static int build_path(const char *func, const nslm_net *net, const nslm_params *
   int st = plan_make(func, net, theta, gamma, data, con, opts, 1, &p);
   if (st) return st;
   size_t l = net->depth;
-  nslm_path *path = p.pt;
+  nslm_path *path = p.pt, *rest = NULL, *cutp = NULL;
   p.pt = NULL;
   nslm_params *w = p.tbar; /* the working knot */
-  double *o0 = NULL, *o1 = NULL, c = 1.0;
+  double c = 1.0;
   st = nslmi_relocate_run(w, p.gmask, path);
   /* phase 1 */
   for (size_t j = 0; j < l && st == NSLM_OK; j++) {
@@ -252,41 +164,44 @@ static int build_path(const char *func, const nslm_net *net, const nslm_params *
     st = nslm_path_append(path, w, NSLM_SEG_CONSTANT);
   }
   /* phase 2 */
-  if (st == NSLM_OK && loss != NULL) {
-    double hc;
-    size_t nthreads = p.o.nthreads > 0 ? (size_t)p.o.nthreads : nslmi_net_threads(net);
-    st = convex_ends(net, w, p.gbar, data, nthreads, &o0, &o1);
-    if (st == NSLM_OK)
-      st = nslmi_convex_cut(loss, net->widths[l + 1], data->n, o0, o1, data->y, p.o.descent_tol,
-                            &c, &hc);
-  }
   if (st == NSLM_OK) {
-    size_t sz = nslmi_params_layer_size(w, l);
-    const double *a = w->w[l], *b = p.gbar->w[l];
-    if (c >= 1.0) {
-      memcpy(w->w[l], b, sz * sizeof(double));
-    } else {
-      /* exactly the path's own interpolation at c */
-      for (size_t i = 0; i < sz; i++) w->w[l][i] = (1.0 - c) * a[i] + c * b[i];
-    }
+    memcpy(w->w[l], p.gbar->w[l], nslmi_params_layer_size(w, l) * sizeof(double));
     st = nslm_path_append(path, w, NSLM_SEG_CONVEX);
   }
+  /* descent: the path module's cut at the minimizer of the CONVEX segment
+   * (every earlier segment is CONSTANT) */
+  if (st == NSLM_OK && loss != NULL) {
+    double tc;
+    size_t S = nslm_path_num_segments(path);
+    st = nslm_path_descent(&cutp, path, net, data, loss, &tc, NULL, NULL, NULL);
+    if (st == NSLM_OK) {
+      c = tc * (double)S - (double)(S - 1);
+      c = tc >= 1.0 ? 1.0 : (c < 0.0 ? 0.0 : (c > 1.0 ? 1.0 : c));
+      nslm_path_destroy(path);
+      path = cutp;
+      cutp = NULL;
+    }
+  }
   /* phase 3 and the way back to Gamma, unless the descent stopped early */
-  if (c >= 1.0) {
+  if (st == NSLM_OK && c >= 1.0) {
+    st = nslm_path_create(&rest, net, w);
     for (size_t j = l; j-- > 0 && st == NSLM_OK;) {
       memcpy(w->w[j], p.gbar->w[j], nslmi_params_layer_size(w, j) * sizeof(double));
-      st = nslm_path_append(path, w, NSLM_SEG_CONSTANT);
+      st = nslm_path_append(rest, w, NSLM_SEG_CONSTANT);
     }
     /* reverse(compress(Gamma)): the knots of Gamma's compression, from
      * Gamma-bar back to Gamma (compression changed layer l first and
      * layer 0 last) */
     for (size_t j = 0; j <= l && st == NSLM_OK; j++) {
       memcpy(w->w[j], gamma->w[j], nslmi_params_layer_size(w, j) * sizeof(double));
-      st = nslm_path_append(path, w, NSLM_SEG_CONSTANT);
+      st = nslm_path_append(rest, w, NSLM_SEG_CONSTANT);
     }
+    if (st == NSLM_OK) st = nslm_path_extend(path, rest);
+    /* the cut part never increases and the rest is CONSTANT */
+    if (st == NSLM_OK && loss != NULL) st = nslm_path_set_nonincreasing(path, 1);
   }
-  nslmi_free(o0);
-  nslmi_free(o1);
+  nslm_path_destroy(rest);
+  nslm_path_destroy(cutp);
   plan_free(&p);
   if (st) {
     nslm_path_destroy(path);

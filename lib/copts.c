@@ -18,7 +18,6 @@ void nslmi_copts_resolve(nslm_construct_opts *o, const nslm_construct_opts *src)
   o->global_tol = NSLMI_COPT_GLOBAL_TOL;
   o->global_max_iter = NSLMI_COPT_GLOBAL_MAX_ITER;
   o->avoid = 1;
-  o->descent_tol = NSLMI_COPT_DESCENT_TOL;
 }
 
 int nslm_construct_opts_create(nslm_construct_opts **out) {
@@ -39,8 +38,7 @@ static int is_int_key(int key) {
 }
 
 static int is_double_key(int key) {
-  return key == NSLM_CONSTRUCT_RANK_TOL || key == NSLM_CONSTRUCT_GLOBAL_TOL ||
-         key == NSLM_CONSTRUCT_DESCENT_TOL;
+  return key == NSLM_CONSTRUCT_RANK_TOL || key == NSLM_CONSTRUCT_GLOBAL_TOL;
 }
 
 int nslm_construct_opts_set_int(nslm_construct_opts *opts, int key, int value) {
@@ -86,11 +84,6 @@ int nslm_construct_opts_set_double(nslm_construct_opts *opts, int key, double va
     if (!(value > 0.0)) return NSLMI_FAIL(NSLM_ERR_DOMAIN, "tolerance %g must be > 0", value);
     opts->global_tol = value;
     break;
-  case NSLM_CONSTRUCT_DESCENT_TOL:
-    if (!(value > 0.0 && value < 1.0))
-      return NSLMI_FAIL(NSLM_ERR_DOMAIN, "tolerance %g outside (0, 1)", value);
-    opts->descent_tol = value;
-    break;
   }
   return NSLM_OK;
 }
@@ -113,7 +106,6 @@ int nslm_construct_opts_get_double(const nslm_construct_opts *opts, int key, dou
   switch (key) {
   case NSLM_CONSTRUCT_RANK_TOL: *value = opts->rank_tol; return NSLM_OK;
   case NSLM_CONSTRUCT_GLOBAL_TOL: *value = opts->global_tol; return NSLM_OK;
-  case NSLM_CONSTRUCT_DESCENT_TOL: *value = opts->descent_tol; return NSLM_OK;
   }
   return NSLMI_FAIL(NSLM_ERR_INVALID, "key %d is not a double option", key);
 }

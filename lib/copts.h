@@ -8,7 +8,6 @@
 #define NSLMI_COPT_RANK_TOL 1e-13    /* relative rank tolerance of A_j */
 #define NSLMI_COPT_GLOBAL_TOL 1e-9   /* ||grad|| <= tol * max(1, L) */
 #define NSLMI_COPT_GLOBAL_MAX_ITER 2000
-#define NSLMI_COPT_DESCENT_TOL 1e-12 /* bracket width of the 1-D minimization */
 
 struct nslm_construct_opts {
   int mode;
@@ -17,7 +16,6 @@ struct nslm_construct_opts {
   double global_tol;
   int global_max_iter;
   int avoid;
-  double descent_tol;
 };
 
 /* *o := the defaults, or a copy of *src when src != NULL. */

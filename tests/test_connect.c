@@ -370,6 +370,25 @@ static void check_one_layer_per_segment(const nslm_path *path, size_t depth) {
   }
 }
 
+/* The library's own certificates, both kinds (in addition to the
+ * reference sampling above, never instead of it). */
+static void check_certificates(const inst_t *in, const nslm_path *path) {
+  for (int kind = NSLM_CERT_ALGEBRAIC; kind <= NSLM_CERT_SAMPLED; kind++) {
+    nslm_certificate *cert;
+    int passed = 0;
+    ck_assert_int_eq(nslm_path_certify(&cert, path, in->net, in->data, in->loss, in->con, kind, 0,
+                                       NULL, NULL), NSLM_OK);
+    ck_assert_int_eq(nslm_certificate_passed(cert, &passed), NSLM_OK);
+    if (!passed) {
+      char sum[512];
+      size_t need;
+      nslm_certificate_summary(cert, sum, sizeof sum, &need);
+      ck_abort_msg("certificate failed: %s", sum);
+    }
+    nslm_certificate_destroy(cert);
+  }
+}
+
 static nslm_construct_opts *opts_mode(int mode) {
   nslm_construct_opts *o;
   ck_assert_int_eq(nslm_construct_opts_create(&o), NSLM_OK);
@@ -681,6 +700,7 @@ static int run_connect(inst_t *in, const nslm_params *t, const nslm_params *g, i
             pc.max_convex_viol, pc.max_r, fmax(rt, rg));
   ck_assert_msg(pc.max_const_dev <= CONST_TOL, "constant deviation %g", pc.max_const_dev);
   ck_assert_msg(pc.max_convex_viol <= CONVEX_TOL, "convexity violation %g", pc.max_convex_viol);
+  check_certificates(in, path);
   if (mode == NSLM_COMPRESS_ROW)
     ck_assert_msg(pc.max_r <= fmax(rt, rg) * (1 + R_TOL), "r %.17g > max(%.17g, %.17g)", pc.max_r, rt, rg);
   nslm_path_destroy(path);
@@ -693,6 +713,10 @@ static int run_connect(inst_t *in, const nslm_params *t, const nslm_params *g, i
   check_path(in, path, &pc);
   double sc = fmax(1.0, fmax(fabs(lt), fabs(lg)));
   ck_assert_msg(pc.max_increase <= CONST_TOL, "descent rises by %g", pc.max_increase);
+  int claim = 0;
+  ck_assert_int_eq(nslm_path_get_nonincreasing(path, &claim), NSLM_OK);
+  ck_assert_int_eq(claim, 1);
+  check_certificates(in, path);
   ck_assert_msg(pc.l_end <= fmin(lt, lg) + CONST_TOL * sc, "descent ends at %.17g > min(%.17g, %.17g)",
                 pc.l_end, lt, lg);
   nslm_path_destroy(path);
