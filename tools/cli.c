@@ -293,6 +293,17 @@ int cli_parse(int argc, char **argv, const struct option *longopts, cli_opts *o,
 
 /* ---------------------------------------------------------------- files */
 
+static void widths_text(const nslm_params *p, char *buf, size_t cap) {
+  size_t l = nslm_params_depth(p), r, c, pos = 0;
+  buf[0] = '\0';
+  for (size_t j = 0; j <= l && pos < cap; j++) {
+    nslm_params_layer_shape(p, j, &r, &c);
+    if (j == 0) pos += (size_t)snprintf(buf + pos, cap - pos, "%zu", c);
+    if (pos < cap) pos += (size_t)snprintf(buf + pos, cap - pos, ",%zu", r);
+  }
+}
+
+
 static int has_suffix(const char *s, const char *suffix) {
   size_t a = strlen(s), b = strlen(suffix);
   return a >= b && strcasecmp(s + a - b, suffix) == 0;
@@ -373,13 +384,27 @@ int cli_save_params(const nslm_params *theta, const char *path) {
 }
 
 int cli_save_path(const nslm_path *path, const char *file) {
-  (void)path;
-  return cli_error(CLI_EOUTPUT, "%s: saving paths is not available yet in this build", file);
+  int st = nslm_path_save(path, file);
+  if (st) return cli_lib_error(st, CLI_EOUTPUT, "%s", file);
+  return CLI_OK;
 }
 
 int cli_read_path(const char *file, nslm_path **out) {
-  *out = NULL;
-  return cli_error(CLI_EINPUT, "%s: reading paths is not available yet in this build", file);
+  int st = nslm_path_load(out, file);
+  if (st) return cli_lib_error(st, CLI_EINPUT, "%s", file);
+  return CLI_OK;
+}
+
+int cli_check_path_net(const nslm_path *path, const cli_problem *p, const char *file) {
+  int st = nslm_path_get_knot(path, 0, p->theta);
+  if (st == NSLM_ERR_DIMENSION) {
+    char a[256];
+    widths_text(p->theta, a, sizeof a);
+    return cli_error(CLI_EINPUT, "%s: the path's widths differ from those of %s (%s)", file,
+                     "--params", a);
+  }
+  if (st) return cli_lib_error(st, CLI_EINPUT, "%s", file);
+  return CLI_OK;
 }
 
 int cli_write_npy(const char *path, size_t rows, size_t cols, const double *a) {
@@ -476,17 +501,7 @@ void cli_out_abort(cli_out *o) {
 
 /* ---------------------------------------------------------------- loading */
 
-static void widths_text(const nslm_params *p, char *buf, size_t cap) {
-  size_t l = nslm_params_depth(p), r, c, pos = 0;
-  buf[0] = '\0';
-  for (size_t j = 0; j <= l && pos < cap; j++) {
-    nslm_params_layer_shape(p, j, &r, &c);
-    if (j == 0) pos += (size_t)snprintf(buf + pos, cap - pos, "%zu", c);
-    if (pos < cap) pos += (size_t)snprintf(buf + pos, cap - pos, ",%zu", r);
-  }
-}
-
-static int same_widths(const nslm_params *a, const nslm_params *b) {
+int cli_same_widths(const nslm_params *a, const nslm_params *b) {
   size_t l = nslm_params_depth(a);
   if (l != nslm_params_depth(b)) return 0;
   for (size_t j = 0; j <= l; j++) {
@@ -549,7 +564,7 @@ int cli_load(const cli_opts *o, int need, cli_problem *p) {
   }
   if (code == CLI_OK && o->gamma != NULL && (need & NEED_GAMMA)) {
     code = cli_read_params(o->gamma, &p->gamma);
-    if (code == CLI_OK && !same_widths(p->theta, p->gamma)) {
+    if (code == CLI_OK && !cli_same_widths(p->theta, p->gamma)) {
       char a[256], b[256];
       widths_text(p->theta, a, sizeof a);
       widths_text(p->gamma, b, sizeof b);

@@ -45,7 +45,7 @@ enum {
   OPT_LONG_ONLY = 256, /* long-only options of the subcommands start here */
   OPT_CSV, OPT_SVG, OPT_POINTS, OPT_MODE, OPT_LAMBDA, OPT_OUTPUTS, OPT_LOSSES, OPT_CONSTRAINED,
   OPT_RANK_TOL, OPT_PATH, OPT_TOL, OPT_GRID, OPT_SPAN, OPT_THIRD, OPT_SAMPLES, OPT_N,
-  OPT_WIDTH
+  OPT_WIDTH, OPT_TITLE, OPT_KIND, OPT_ALPHA, OPT_BETA
 };
 
 #define CLI_OPT_X {"x", required_argument, NULL, OPT_X}
@@ -104,6 +104,8 @@ enum { NEED_DATA = 1, NEED_PARAMS = 2, NEED_GAMMA = 4, NEED_LOSS = 8 };
  * message printed); p is then released. */
 int cli_load(const cli_opts *o, int need, cli_problem *p);
 void cli_problem_free(cli_problem *p);
+/* 1 if the two parameter sets have the same widths. */
+int cli_same_widths(const nslm_params *a, const nslm_params *b);
 
 /* Parsers of values (0 on success; a message printed otherwise). */
 int cli_parse_size(const char *opt, const char *s, size_t min, size_t max, size_t *out);
@@ -119,6 +121,10 @@ int cli_read_params(const char *spec, nslm_params **out);
 int cli_save_params(const nslm_params *theta, const char *path);
 int cli_save_path(const nslm_path *path, const char *file);
 int cli_read_path(const char *file, nslm_path **out);
+/* The path's widths must be those of p->theta (the network named by -p;
+ * path files carry widths but not activations): loads the path's first
+ * knot into p->theta.  An exit code. */
+int cli_check_path_net(const nslm_path *path, const cli_problem *p, const char *file);
 int cli_write_npy(const char *path, size_t rows, size_t cols, const double *a);
 /* A row-major matrix to .csv (by extension, %.17g) or else .npy. */
 int cli_write_matrix(const char *path, size_t rows, size_t cols, const double *a);

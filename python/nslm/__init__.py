@@ -41,7 +41,13 @@ from .net import Activation, Net
 from .constraint import Constraint, matrix_row_norm
 from .loss import Loss, LossKind
 from .params import Params
-from .path import Path, SegmentKind
+from .path import Path, Profile, SegmentKind
+from .certificate import Certificate, CertificateKind, default_tolerance
+from .landscape import (Plane, barrier, directions, line, plane, plane3, write_plane_csv,
+                        write_plane_svg, write_profile_csv, write_profile_svg)
+from .caratheodory import (CaratheodoryOptions, Reduction, RowsReduction, caratheodory_reduce,
+                           caratheodory_reduce_rows, default_rank_tol)
+from . import plot
 from .construction import (CompressMode, CompressResult, ConstructOptions, GlobalMinimum,
                            active_units, active_widths, compress, compress_widths, connect,
                            connect_widths, descent, global_minimize, is_block, is_lower_block,
@@ -71,6 +77,10 @@ def last_error():
 
 
 __all__ = [
+    "CaratheodoryOptions", "Certificate", "CertificateKind", "Plane", "Profile", "Reduction",
+    "RowsReduction", "barrier", "caratheodory_reduce", "caratheodory_reduce_rows",
+    "default_rank_tol", "default_tolerance", "directions", "line", "plane", "plane3", "plot",
+    "write_plane_csv", "write_plane_svg", "write_profile_csv", "write_profile_svg",
     "CompressMode", "CompressResult", "ConstructOptions", "GlobalMinimum", "Path", "SegmentKind",
     "active_units", "active_widths", "compress", "compress_widths", "connect", "connect_widths",
     "descent", "global_minimize", "is_block", "is_lower_block", "is_upper_block",

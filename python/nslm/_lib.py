@@ -119,6 +119,22 @@ FUNCTIONS = {
     "nslm_params_save": (STATUS, [H, c_char_p]),
     "nslm_params_load": (STATUS, [HP, c_char_p]),
     "nslm_net_create_for": (STATUS, [HP, H]),
+    # the Caratheodory reduction
+    "nslm_caratheodory_default_rank_tol": (c_double, []),
+    "nslm_caratheodory_opts_create": (STATUS, [HP]),
+    "nslm_caratheodory_opts_destroy": (None, [H]),
+    "nslm_caratheodory_opts_set_int": (STATUS, [H, c_int, c_int]),
+    "nslm_caratheodory_opts_get_int": (STATUS, [H, c_int, IP]),
+    "nslm_caratheodory_opts_set_double": (STATUS, [H, c_int, c_double]),
+    "nslm_caratheodory_opts_get_double": (STATUS, [H, c_int, DP]),
+    "nslm_caratheodory_opts_set_progress": (STATUS, [H, PROGRESS_FN, c_void_p]),
+    "nslm_caratheodory_reduce": (STATUS, [c_size_t, c_size_t, BUF, c_ssize_t, c_ssize_t, BUF,
+                                          c_ssize_t, c_double, H, BUF, c_ssize_t, ZP, DP, DP, DP,
+                                          DP, ZP]),
+    "nslm_caratheodory_reduce_rows": (STATUS, [c_size_t, c_size_t, BUF, c_ssize_t, c_ssize_t,
+                                               c_size_t, BUF, c_ssize_t, c_ssize_t, c_double, H,
+                                               BUF, c_ssize_t, c_ssize_t, BUF, BUF, BUF, BUF, BUF,
+                                               BUF, ZP]),
     # paths
     "nslm_path_create": (STATUS, [HP, H, H]),
     "nslm_path_append": (STATUS, [H, H, c_int]),
@@ -132,6 +148,51 @@ FUNCTIONS = {
     "nslm_path_segment_kind": (STATUS, [H, c_size_t, IP]),
     "nslm_path_segment_layers": (STATUS, [H, c_size_t, BUF, c_size_t]),
     "nslm_path_point": (STATUS, [H, c_double, H]),
+    "nslm_path_set_segment_kind": (STATUS, [H, c_size_t, c_int]),
+    "nslm_path_set_nonincreasing": (STATUS, [H, c_int]),
+    "nslm_path_get_nonincreasing": (STATUS, [H, IP]),
+    "nslm_path_stored_values": (c_size_t, [H]),
+    "nslm_path_grid_size": (c_size_t, [H, c_size_t]),
+    "nslm_path_eval": (STATUS, [H, H, H, H, H, c_size_t, BUF, BUF, BUF, BUF, c_ssize_t, c_ssize_t,
+                                c_int, PROGRESS_FN, c_void_p]),
+    "nslm_path_eval_grid": (STATUS, [H, H, H, H, H, c_size_t, c_size_t, BUF, BUF, BUF, BUF,
+                                     c_ssize_t, c_ssize_t, c_int, PROGRESS_FN, c_void_p]),
+    # certificates
+    "nslm_certificate_default_tolerance": (c_double, []),
+    "nslm_path_certify": (STATUS, [HP, H, H, H, H, H, c_int, c_size_t, PROGRESS_FN, c_void_p]),
+    "nslm_certificate_destroy": (None, [H]),
+    "nslm_certificate_kind": (STATUS, [H, IP]),
+    "nslm_certificate_num_segments": (c_size_t, [H]),
+    "nslm_certificate_get": (STATUS, [H, c_int, DP]),
+    "nslm_certificate_segment": (STATUS, [H, c_size_t, IP, DP, IP]),
+    "nslm_certificate_set_tolerance": (STATUS, [H, c_int, c_double]),
+    "nslm_certificate_get_tolerance": (STATUS, [H, c_int, DP]),
+    "nslm_certificate_passed": (STATUS, [H, IP]),
+    "nslm_certificate_summary": (STATUS, [H, BUF, c_size_t, ZP]),
+    # the descent cut, files
+    "nslm_path_descent": (STATUS, [HP, H, H, H, H, DP, DP, PROGRESS_FN, c_void_p]),
+    "nslm_path_save": (STATUS, [H, c_char_p]),
+    "nslm_path_load": (STATUS, [HP, c_char_p]),
+    # landscape
+    "nslm_landscape_line": (STATUS, [H, H, H, H, H, H, c_size_t, BUF, BUF, BUF, PROGRESS_FN,
+                                     c_void_p]),
+    "nslm_landscape_barrier": (STATUS, [c_size_t, BUF, BUF, DP, DP]),
+    "nslm_landscape_directions": (STATUS, [H, c_uint64, H, H]),
+    "nslm_landscape_plane": (STATUS, [H, H, H, H, H, H, H, c_size_t, c_double, c_double, c_size_t,
+                                      c_double, c_double, BUF, c_ssize_t, c_ssize_t, BUF,
+                                      c_ssize_t, c_ssize_t, PROGRESS_FN, c_void_p]),
+    "nslm_landscape_plane3": (STATUS, [H, H, H, H, H, H, H, c_size_t, c_double, c_double,
+                                       c_size_t, c_double, c_double, BUF, c_ssize_t, c_ssize_t,
+                                       BUF, c_ssize_t, c_ssize_t, PROGRESS_FN, c_void_p]),
+    # CSV and SVG output
+    "nslm_profile_write_csv": (STATUS, [c_char_p, H, c_size_t, BUF, BUF, BUF]),
+    "nslm_profile_write_svg": (STATUS, [c_char_p, H, c_size_t, BUF, BUF, BUF, c_char_p]),
+    "nslm_plane_write_csv": (STATUS, [c_char_p, c_size_t, c_double, c_double, c_size_t, c_double,
+                                      c_double, BUF, c_ssize_t, c_ssize_t, BUF, c_ssize_t,
+                                      c_ssize_t]),
+    "nslm_plane_write_svg": (STATUS, [c_char_p, c_size_t, c_double, c_double, c_size_t, c_double,
+                                      c_double, BUF, c_ssize_t, c_ssize_t, c_size_t, BUF,
+                                      c_char_p]),
     # construction
     "nslm_construct_opts_create": (STATUS, [HP]),
     "nslm_construct_opts_destroy": (None, [H]),
@@ -205,6 +266,29 @@ _pending = threading.local()
 def stash_exception(exc):
     """Called by callback wrappers: remember exc for the failing call."""
     _pending.exc = exc
+
+
+def _never(fraction):
+    return False
+
+
+def progress_arg(fn):
+    """The nslm_progress_fn argument for a Python callable fn(fraction),
+    whose truthy return cancels the call (NULL for None).  An exception in
+    fn (KeyboardInterrupt included) cancels the call and is re-raised by
+    it.  The caller keeps the returned object alive during the call."""
+    if fn is None:
+        # Still a callback: Python checks for Ctrl-C when it runs, so a
+        # KeyboardInterrupt stops long calls cleanly.
+        fn = _never
+
+    def trampoline(fraction, user_data):
+        try:
+            return 1 if fn(fraction) else 0
+        except BaseException as e:  # noqa: B902 - reported through the status
+            stash_exception(e)
+            return 1
+    return PROGRESS_FN(trampoline)
 
 
 def status_error(status, function=""):
