@@ -30,9 +30,9 @@ static const char demo_help[] =
     "  -h, --help             this help\n";
 
 typedef struct {
-  int constrained;
+  int constrained, quiet;
   const char *out;
-  size_t seed, width, n;
+  size_t seed, width, n, threads;
 } demo_args;
 
 static int demo_option(int c, const char *arg, void *ctx) {
@@ -91,12 +91,11 @@ typedef struct {
   nslm_loss *loss;
   nslm_constraint *con;
   nslm_construct_opts *opts;
-  nslm_path *connect, *descent;
+  nslm_path *descent;
 } demo_state;
 
 static void demo_free(demo_state *s) {
   if (s->descent) nslm_path_destroy(s->descent);
-  if (s->connect) nslm_path_destroy(s->connect);
   if (s->opts) nslm_construct_opts_destroy(s->opts);
   nslm_constraint_destroy(s->con);
   nslm_loss_destroy(s->loss);
@@ -127,11 +126,146 @@ static int print_point(const char *key, const char *what, demo_state *s, const n
   return NSLM_OK;
 }
 
+/* Points per segment of the demo's profiles: knots exact, enough for a
+ * smooth convex segment in the plot. */
+#define DEMO_POINTS 33
+
+/* The risk on the grid of DEMO_POINTS per segment; arrays malloc'ed. */
+static int profile(demo_state *s, const nslm_path *path, int quiet, size_t *npts, double **t,
+                   double **risk) {
+  *npts = nslm_path_grid_size(path, DEMO_POINTS);
+  *t = malloc(*npts * sizeof **t);
+  *risk = malloc(*npts * sizeof **risk);
+  progress pr;
+  progress_begin(&pr, "profile", quiet);
+  int st = *t && *risk ? NSLM_OK : NSLM_ERR_NOMEM;
+  if (st == NSLM_OK)
+    st = nslm_path_eval_grid(path, s->net, s->data, s->loss, NULL, DEMO_POINTS, *npts, *t, *risk,
+                             NULL, NULL, 0, 0, NSLM_EVAL_STRUCTURED, progress_callback, &pr);
+  progress_end(&pr);
+  if (st) {
+    free(*t);
+    free(*risk);
+    return cli_lib_error(st, CLI_EFAIL, "profile");
+  }
+  return CLI_OK;
+}
+
+/* One line per run of segments of the same kind: the risk along them. */
+static void summarize(const nslm_path *path, const double *t, const double *risk) {
+  size_t S = nslm_path_num_segments(path), per = DEMO_POINTS - 1;
+  (void)t;
+  for (size_t s0 = 0; s0 < S;) {
+    int kind;
+    nslm_path_segment_kind(path, s0, &kind);
+    size_t s1 = s0;
+    for (int k2; s1 + 1 < S && nslm_path_segment_kind(path, s1 + 1, &k2) == NSLM_OK && k2 == kind;)
+      s1++;
+    double lo = risk[s0 * per], hi = lo;
+    for (size_t i = s0 * per; i <= (s1 + 1) * per; i++) {
+      lo = fmin(lo, risk[i]);
+      hi = fmax(hi, risk[i]);
+    }
+    char which[64];
+    if (s1 > s0) snprintf(which, sizeof which, "segments %zu-%zu", s0, s1);
+    else snprintf(which, sizeof which, "segment %zu", s0);
+    if (kind == NSLM_SEG_CONSTANT)
+      printf("  %-15s %-8s risk %.6g throughout (spread %.2g)\n", which, "constant", lo, hi - lo);
+    else
+      printf("  %-15s %-8s risk %.6g -> %.6g (min %.6g)\n", which, cli_kind_name(kind),
+             risk[s0 * per], risk[(s1 + 1) * per], lo);
+    s0 = s1 + 1;
+  }
+}
+
+/* Both certificates of a path; *passed = 1 if both pass; *max_r from the
+ * ALGEBRAIC one. */
+static int certify(demo_state *s, const nslm_path *path, int quiet, int *passed, double *max_r) {
+  static const int kinds[] = {NSLM_CERT_ALGEBRAIC, NSLM_CERT_SAMPLED};
+  *passed = 1;
+  for (int i = 0; i < 2; i++) {
+    nslm_certificate *cert = NULL;
+    progress pr;
+    progress_begin(&pr, i == 0 ? "algebraic" : "sampled", quiet);
+    int st = nslm_path_certify(&cert, path, s->net, s->data, s->loss, s->con, kinds[i], 0,
+                               progress_callback, &pr);
+    progress_end(&pr);
+    char line[1024];
+    size_t needed;
+    int ok = 0;
+    if (st == NSLM_OK) st = nslm_certificate_summary(cert, line, sizeof line, &needed);
+    if (st == NSLM_OK) st = nslm_certificate_passed(cert, &ok);
+    if (st == NSLM_OK && i == 0) st = nslm_certificate_get(cert, NSLM_CERT_MAX_R, max_r);
+    nslm_certificate_destroy(cert);
+    if (st) return cli_lib_error(st, CLI_EFAIL, "certificate");
+    printf("%-12s %s\n", i == 0 ? "certificate" : "", line);
+    *passed = *passed && ok;
+  }
+  return CLI_OK;
+}
+
+/* Gamma (a certified global minimizer), the constraint of --constrained,
+ * and the printed start, target and widths. */
+static int target_and_widths(const demo_args *a, demo_state *s) {
+  const size_t l = 2, n = a->n, p = a->width;
+  int st;
+  /* Gamma: other random inner layers, the last layer solved exactly. */
+  nslm_params *g0 = NULL;
+  size_t rank = 0;
+  int certified = 0;
+  double gnorm = 0;
+  st = nslm_params_create(&g0, s->net);
+  if (st == NSLM_OK) st = nslm_params_init_random(g0, a->seed + 1, NSLM_INIT_NORMAL, 1.0);
+  if (st == NSLM_OK) st = nslm_params_create(&s->gamma, s->net);
+  if (st == NSLM_OK) st = nslm_construct_opts_create(&s->opts);
+  if (st == NSLM_OK)
+    st = nslm_global_minimize(s->net, g0, s->data, s->loss, s->opts, s->gamma, &rank,
+                              &certified, &gnorm);
+  nslm_params_destroy(g0);
+  if (st) return cli_lib_error(st, CLI_EFAIL, "global minimizer");
+  if (a->constrained) {
+    double mt, mg;
+    st = max_row_l1(s->theta, &mt);
+    if (st == NSLM_OK) st = max_row_l1(s->gamma, &mg);
+    double ar = 1.0 / fmax(mt, mg);
+    if (st == NSLM_OK) st = nslm_constraint_create(&s->con, ar, ar, 1.0);
+    if (st) return cli_lib_error(st, CLI_EFAIL, "constraint");
+    printf("%-12s r(Theta) = a max_j |||Theta^j|||_1 (row l1, every layer), a = %.4g: the\n"
+           "%-12s largest budget keeping Theta and Gamma feasible (r <= 1); ROW mode\n",
+           "constraint", ar, "");
+  } else {
+    printf("%-12s none\n", "constraint");
+  }
+  printf("\n");
+  st = print_point("start", "Theta: random (normal, fan-in scaled)", s, s->theta);
+  if (st == NSLM_OK) {
+    char what[256];
+    snprintf(what, sizeof what,
+             "Gamma: random inner layers, last layer by least squares;\n%-12s rank(A_l) = %zu "
+             "%s n = %zu: %s",
+             "", rank, rank == n ? "=" : "<", n,
+             certified ? "a certified global minimizer" : "NOT certified global");
+    st = print_point("target", what, s, s->gamma);
+  }
+  if (st) return cli_lib_error(st, CLI_EFAIL, "evaluation");
+  printf("\nwidths per hidden layer\n");
+  size_t need[2] = {0, 0};
+  int fits = 0;
+  st = nslm_connect_widths(s->net, s->theta, s->gamma, s->data, s->con, s->opts, need, l, &fits);
+  if (st) return cli_lib_error(st, CLI_EFAIL, "widths");
+  printf("  %-40s %zu %zu\n", "available", p, p);
+  printf("  %-40s %zu\n", "the paper's bound 2 m (n+1)^l", nslm_net_paper_width_bound(s->net, n));
+  printf("  %-40s %zu %zu (%s)\n", "this instance needs s(Theta) + s(Gamma)", need[0], need[1],
+         fits ? "fits" : "TOO NARROW");
+  return CLI_OK;
+}
+
 static int run(const demo_args *a, demo_state *s) {
   const size_t d = 4, m = 2, l = 2, n = a->n, p = a->width;
   size_t widths[] = {d, p, p, m};
   int st = make_data(n, d, m, 1000 + a->seed, &s->data);
   if (st == NSLM_OK) st = nslm_net_create(&s->net, l, widths);
+  if (st == NSLM_OK && a->threads) st = nslm_net_set_num_threads(s->net, a->threads);
   if (st == NSLM_OK) st = nslm_loss_create(&s->loss, NSLM_LOSS_SQUARED, 0.0);
   if (st == NSLM_OK) st = nslm_params_create(&s->theta, s->net);
   if (st == NSLM_OK) st = nslm_params_init_random(s->theta, a->seed, NSLM_INIT_NORMAL, 1.0);
@@ -144,84 +278,44 @@ static int run(const demo_args *a, demo_state *s) {
   printf("%-12s %zu -> %zu -> %zu -> %zu, ReLU, no biases (depth l = %zu), squared loss\n",
          "network", d, p, p, m, l);
 
-  int have_construction = NSLM_HAVE(nslm_global_minimize) && NSLM_HAVE(nslm_connect);
-  if (have_construction) {
-    /* Gamma: other random inner layers, the last layer solved exactly. */
-    nslm_params *g0 = NULL;
-    size_t rank = 0;
-    int certified = 0;
-    double gnorm = 0;
-    st = nslm_params_create(&g0, s->net);
-    if (st == NSLM_OK) st = nslm_params_init_random(g0, a->seed + 1, NSLM_INIT_NORMAL, 1.0);
-    if (st == NSLM_OK) st = nslm_params_create(&s->gamma, s->net);
-    if (st == NSLM_OK) st = nslm_construct_opts_create(&s->opts);
-    if (st == NSLM_OK)
-      st = nslm_global_minimize(s->net, g0, s->data, s->loss, s->opts, s->gamma, &rank,
-                                &certified, &gnorm);
-    nslm_params_destroy(g0);
-    if (st) return cli_lib_error(st, CLI_EFAIL, "global minimizer");
-    if (a->constrained) {
-      double mt, mg;
-      st = max_row_l1(s->theta, &mt);
-      if (st == NSLM_OK) st = max_row_l1(s->gamma, &mg);
-      double ar = 1.0 / fmax(mt, mg);
-      if (st == NSLM_OK) st = nslm_constraint_create(&s->con, ar, ar, 1.0);
-      if (st) return cli_lib_error(st, CLI_EFAIL, "constraint");
-      printf("%-12s r(Theta) = a max_j |||Theta^j|||_1 (row l1, every layer), a = %.4g: the\n"
-             "%-12s largest budget keeping Theta and Gamma feasible (r <= 1); ROW mode\n",
-             "constraint", ar, "");
-    } else {
-      printf("%-12s none\n", "constraint");
-    }
-    printf("\n");
-    st = print_point("start", "Theta: random (normal, fan-in scaled)", s, s->theta);
-    if (st == NSLM_OK) {
-      char what[256];
-      snprintf(what, sizeof what,
-               "Gamma: random inner layers, last layer by least squares;\n%-12s rank(A_l) = %zu "
-               "%s n = %zu: %s",
-               "", rank, rank == n ? "=" : "<", n,
-               certified ? "a certified global minimizer" : "NOT certified global");
-      st = print_point("target", what, s, s->gamma);
-    }
-    if (st) return cli_lib_error(st, CLI_EFAIL, "evaluation");
-    printf("\nwidths per hidden layer\n");
-    size_t need[2] = {0, 0};
-    int fits = 0;
-    st = nslm_connect_widths(s->net, s->theta, s->gamma, s->data, s->con, s->opts, need, l, &fits);
-    if (st) return cli_lib_error(st, CLI_EFAIL, "widths");
-    printf("  %-40s %zu %zu\n", "available", p, p);
-    printf("  %-40s %zu\n", "the paper's bound 2 m (n+1)^l", nslm_net_paper_width_bound(s->net, n));
-    printf("  %-40s %zu %zu (%s)\n", "this instance needs s(Theta) + s(Gamma)", need[0], need[1],
-           fits ? "fits" : "TOO NARROW");
-  } else {
-    /* The library of this build has the model layer only. */
-    double risk, r = 0;
-    st = nslm_eval_risk(s->net, s->theta, s->data, s->loss, &risk);
-    if (st == NSLM_OK) st = max_row_l1(s->theta, &r);
-    if (st) return cli_lib_error(st, CLI_EFAIL, "evaluation");
-    printf("%-12s %zu per hidden layer available; the paper's bound 2 m (n+1)^l = %zu\n",
-           "widths", p, nslm_net_paper_width_bound(s->net, n));
-    printf("%-12s Theta random (normal, fan-in scaled): L(Theta) = %.6g, max row l1 norm %.6g\n",
-           "start", risk, r);
-    printf("\n(the construction is not in this build of libnslm yet)\n");
-    return CLI_OK;
-  }
-
-  /* The path and its descent cut. */
-  double cut = 0;
-  st = nslm_connect(s->net, s->theta, s->gamma, s->data, s->con, s->opts, &s->connect);
-  if (st == NSLM_OK)
-    st = nslm_descent(s->net, s->theta, s->gamma, s->data, s->loss, s->con, s->opts, &s->descent,
-                      &cut);
-  if (st) return cli_lib_error(st, CLI_EFAIL, "connect");
-  printf("\nconnect: %zu segments (compress Theta, relocate, bridge, compress Gamma reversed)\n",
-         nslm_path_num_segments(s->connect));
-  int code = report_segments(stdout, s->net, s->connect, s->data, s->loss, s->con);
+  int code = target_and_widths(a, s);
   if (code) return code;
-  printf("\ndescent: cut at c = %.6g of the convex segment\n", cut);
-  code = report_segments(stdout, s->net, s->descent, s->data, s->loss, s->con);
-  return code;
+
+  /* The descent path: the theorem's path cut where the risk is lowest
+   * (one construction; at a global minimizer the cut is the convex
+   * segment's end and the path goes on to Gamma). */
+  double cut = 0;
+  st = nslm_descent(s->net, s->theta, s->gamma, s->data, s->loss, s->con, s->opts, &s->descent,
+                    &cut);
+  if (st) return cli_lib_error(st, CLI_EFAIL, "descent");
+  size_t npts;
+  double *t, *risk;
+  code = profile(s, s->descent, a->quiet, &npts, &t, &risk);
+  if (code) return code;
+  printf("\nthe path Theta -> Gamma: compress Theta, relocate its units, bridge, Gamma's\n"
+         "compression reversed; cut at c = %.6g of the convex segment (descent)\n", cut);
+  summarize(s->descent, t, risk);
+  int passed = 0;
+  double max_r = 0;
+  code = certify(s, s->descent, a->quiet, &passed, &max_r);
+  if (code == CLI_OK && s->con)
+    printf("%-12s r <= %.6f along the whole path (exact from the knots): %s\n", "constraint",
+           max_r, max_r <= 1.0 ? "feasible throughout" : "INFEASIBLE");
+  if (code == CLI_OK)
+    printf("%-12s %s\n", "verdict",
+           passed ? "PASS: Theta reaches a global minimizer without the risk ever increasing"
+                  : "FAIL: a claim of the path did not hold (see the certificates)");
+  if (code == CLI_OK && strcmp(a->out, "-") != 0) {
+    st = nslm_profile_write_svg(a->out, s->descent, npts, t, risk, NULL,
+                                s->con ? "nslm demo --constrained: risk along the descent path"
+                                       : "nslm demo: risk along the descent path");
+    if (st) code = cli_lib_error(st, CLI_EOUTPUT, "%s", a->out);
+    else printf("%-12s %s (the risk along the path)\n", "wrote", a->out);
+  }
+  free(t);
+  free(risk);
+  if (code) return code;
+  return passed ? CLI_OK : CLI_ECERT;
 }
 
 int cmd_demo(int argc, char **argv) {
@@ -237,6 +331,8 @@ int cmd_demo(int argc, char **argv) {
   demo_args a = {.seed = 1, .width = 1200, .n = 16};
   int code = cli_parse(argc, argv, opts, &o, demo_option, &a, demo_help, 0, NULL);
   if (code) return code == CLI_HELP ? CLI_OK : code;
+  a.quiet = o.quiet;
+  a.threads = o.threads;
   if (a.out == NULL) a.out = a.constrained ? "nslm-demo-constrained.svg" : "nslm-demo.svg";
   progress_install_sigint();
   demo_state s = {0};

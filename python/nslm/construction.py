@@ -257,9 +257,11 @@ def connect(net, theta, gamma, data, constraint=None, options=None, **opts):
     """The theorem's path from theta to gamma (DESIGN 2.5): constant, one
     convex segment, constant.  TooNarrowError when a layer is too narrow."""
     h, keep = _options(options, opts)
-    pp = create(lib.nslm_connect, net._ptr, theta._ptr, gamma._ptr, data._ptr, _h(constraint), h)
+    pp = ctypes.c_void_p()
+    lib.nslm_connect(net._ptr, theta._ptr, gamma._ptr, data._ptr, _h(constraint), h,
+                     ctypes.byref(pp))
     del keep
-    return Path._wrap(pp, net)
+    return Path._wrap(pp.value, net)
 
 
 def descent(net, theta, gamma, data, loss, constraint=None, options=None, **opts):
