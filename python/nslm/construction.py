@@ -29,7 +29,6 @@ class _Key(enum.IntEnum):
     GLOBAL_TOL = 3
     GLOBAL_MAX_ITER = 4
     AVOID = 5
-    DESCENT_TOL = 6
 
 
 _INT_KEYS = {_Key.MODE, _Key.NUM_THREADS, _Key.GLOBAL_MAX_ITER, _Key.AVOID}
@@ -52,8 +51,7 @@ class ConstructOptions(Handle):
     rank_tol: relative rank tolerance in [0, 1) (default 1e-13);
     num_threads: BLIS threads, 0 = the net's;
     global_tol, global_max_iter: the convex solver of global_minimize;
-    avoid: JOINT mode picks Gamma's basis off Theta's units when it can;
-    descent_tol: tolerance of the descent cut's 1-D minimization.
+    avoid: JOINT mode picks Gamma's basis off Theta's units when it can.
 
     Each is also a read/write attribute.  The calls of this module accept
     these keywords directly, or options=ConstructOptions(...).
