@@ -36,7 +36,7 @@
 #define CONVEX_TOL 1e-10
 #define R_TOL 1e-12
 #define PRUNE_TOL 1e-12
-#define SAMPLES 6 /* interior sample points per segment */
+#define SAMPLES 4 /* interior sample points per segment */
 
 typedef int dgesdd_t;
 void dgesdd_(const char *jobz, const int *m, const int *n, double *a, const int *lda, double *s,
@@ -630,6 +630,25 @@ START_TEST(compress_joint_prunes_exactly) {
 }
 END_TEST
 
+START_TEST(compress_row_prunes_exactly) {
+  nslmt_rng rng;
+  nslmt_seed(&rng, 15);
+  for (int i = 0; i < 16; i++) {
+    inst_t in;
+    size_t depth = 1 + (size_t)i % 4, n = 3 + (size_t)(i % 5);
+    inst_make(&in, &rng, depth, 3, 40, 1 + 2 * (size_t)(i % 2), n, i % 7, NSLM_LOSS_SQUARED, QS[i % 4],
+              1);
+    nslm_params *t;
+    ck_assert_int_eq(nslm_params_create(&t, in.net), NSLM_OK);
+    random_params(&rng, &in, t);
+    make_feasible(&in, t, t);
+    check_compress(&in, t, NSLM_COMPRESS_ROW);
+    nslm_params_destroy(t);
+    inst_free(&in);
+  }
+}
+END_TEST
+
 /* ---------------------------------------------------------------------
  * connect and descent
  * ------------------------------------------------------------------- */
@@ -766,6 +785,50 @@ static void connect_property(int mode, int first, int count) {
 }
 
 START_TEST(connect_joint_property) { connect_property(NSLM_COMPRESS_JOINT, 0, 32); }
+END_TEST
+
+START_TEST(connect_row_property) { connect_property(NSLM_COMPRESS_ROW, 0, 48); }
+END_TEST
+
+/* The paper's theorem as a test: at width 2 m (n+1)^l connect succeeds in
+ * ROW mode, for every instance tried (small n). */
+START_TEST(theorem_width_suffices) {
+  nslmt_rng rng;
+  nslmt_seed(&rng, 16);
+  static const size_t cfg[][3] = {{1, 1, 4}, {1, 3, 3}, {2, 1, 2}, {2, 1, 3}, {2, 3, 2}, {3, 1, 2}};
+  for (size_t c = 0; c < sizeof cfg / sizeof *cfg; c++)
+    for (int rep = 0; rep < 3; rep++) {
+      size_t depth = cfg[c][0], m = cfg[c][1], n = cfg[c][2];
+      size_t w[3] = {3, 1, m};
+      nslm_net *probe;
+      w[1] = 1;
+      size_t wl[6] = {3, 1, 1, 1, 1, 1};
+      wl[depth + 1] = m;
+      ck_assert_int_eq(nslm_net_create(&probe, depth, wl), NSLM_OK);
+      size_t p = nslm_net_paper_width_bound(probe, n);
+      nslm_net_destroy(probe);
+      (void)w;
+      inst_t in;
+      int loss = (int)(c + (size_t)rep) % 7;
+      inst_make(&in, &rng, depth, 3, p, m, n, (int)(c * 3 + (size_t)rep), loss, QS[rep], rep % 2);
+      nslm_params *t, *g;
+      ck_assert_int_eq(nslm_params_create(&t, in.net), NSLM_OK);
+      ck_assert_int_eq(nslm_params_create(&g, in.net), NSLM_OK);
+      random_params(&rng, &in, t);
+      random_params(&rng, &in, g);
+      if (loss == NSLM_LOSS_LOGISTIC_PAPER) {
+        scale_outputs(&in, t, 0.9);
+        scale_outputs(&in, g, 0.5);
+      }
+      make_feasible(&in, t, g);
+      size_t need;
+      ck_assert_msg(run_connect(&in, t, g, NSLM_COMPRESS_ROW, &need),
+                    "width %zu = 2 m (n+1)^l did not suffice (need %zu)", p, need);
+      nslm_params_destroy(t);
+      nslm_params_destroy(g);
+      inst_free(&in);
+    }
+}
 END_TEST
 
 /* Below the instance's need: TOO_NARROW naming each short layer with the
@@ -1048,10 +1111,13 @@ int main(void) {
   tc = tcase_create("compress");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, compress_joint_prunes_exactly);
+  tcase_add_test(tc, compress_row_prunes_exactly);
   suite_add_tcase(s, tc);
   tc = tcase_create("connect");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, connect_joint_property);
+  tcase_add_test(tc, connect_row_property);
+  tcase_add_test(tc, theorem_width_suffices);
   tcase_add_test(tc, too_narrow_with_exact_numbers);
   suite_add_tcase(s, tc);
   tc = tcase_create("global");
