@@ -520,10 +520,12 @@ int nslmi_atomic_open(nslmi_atomic **out, const char *path) {
     if (realpath(path, resolved) == NULL) return io_fail(__func__, errno, "cannot resolve", path);
     dest = resolved;
   }
+  int exists = 0;
   if (stat(dest, &st) == 0) {
     if (!S_ISREG(st.st_mode))
       return io_fail(__func__, S_ISDIR(st.st_mode) ? EISDIR : EEXIST,
                      "will not replace a non-regular file", path);
+    exists = 1;
   } else if (errno != ENOENT) {
     return io_fail(__func__, errno, "cannot stat", path);
   }
@@ -552,6 +554,8 @@ int nslmi_atomic_open(nslmi_atomic **out, const char *path) {
     nslmi_free(w);
     return st2;
   }
+  /* A replaced file keeps its permission bits (best effort). */
+  if (exists) (void)fchmod(fd, st.st_mode & 07777);
   w->f = fdopen(fd, "wb");
   if (w->f == NULL) {
     int st2 = io_fail(__func__, errno, "cannot open a stream for", path);

@@ -975,6 +975,11 @@ START_TEST(save_failures_leave_no_trace) {
   ck_assert_int_eq(nslm_npy_read(target, NULL, 0, &r, &c), NSLM_OK);
   ck_assert(r == 2 && c == 3);
   ck_assert_int_eq(count_entries(dir), 3);
+  /* A replaced file keeps its permission bits. */
+  ck_assert_int_eq(chmod(target, 0640), 0);
+  ck_assert_int_eq(nslm_npy_write(target, 2, 3, a, 3, 1), NSLM_OK);
+  ck_assert_int_eq(stat(target, &st), 0);
+  ck_assert_int_eq(st.st_mode & 0777, 0640);
   nslm_params_destroy(theta);
   rm_tree(dir);
 }
