@@ -512,7 +512,7 @@ int nslm_path_certify(nslm_certificate **out, const nslm_path *path, const nslm_
   if (st == NSLM_OK) st = r_figures(c, path, con, k);
   if (st) {
     nslm_certificate_destroy(c);
-    return st;
+    return nslmi_fail_as(st, __func__);
   }
   *out = c;
   return NSLM_OK;

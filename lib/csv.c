@@ -51,7 +51,7 @@ int nslm_profile_write_csv(const char *filename, const nslm_path *path, size_t k
     if (r) nslmi_strbuf_printf(&sb, ",%.17g", r[i]);
     nslmi_strbuf_puts(&sb, "\r\n");
   }
-  st = nslmi_strbuf_save(&sb, filename);
+  st = nslmi_strbuf_save(&sb, filename, __func__);
   nslmi_strbuf_free(&sb);
   return st;
 }
@@ -89,7 +89,7 @@ int nslm_plane_write_csv(const char *filename, size_t na, double amin, double am
       if (r) nslmi_strbuf_printf(&sb, ",%.17g", r[(ptrdiff_t)i * srs + (ptrdiff_t)j * scs]);
       nslmi_strbuf_puts(&sb, "\r\n");
     }
-  st = nslmi_strbuf_save(&sb, filename);
+  st = nslmi_strbuf_save(&sb, filename, __func__);
   nslmi_strbuf_free(&sb);
   return st;
 }

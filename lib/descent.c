@@ -180,5 +180,5 @@ done:
   nslmi_path_evaluator_free(&ev);
   (void)la;
   (void)lb;
-  return st;
+  return st ? nslmi_fail_as(st, __func__) : NSLM_OK;
 }

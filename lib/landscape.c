@@ -68,7 +68,7 @@ int nslm_landscape_line(const nslm_net *net, const nslm_data *data, const nslm_l
     st = nslm_path_eval_grid(path, net, data, loss, con, k, k, t, risk, r, NULL, 0, 0,
                              NSLM_EVAL_STRUCTURED, progress, user_data);
   nslm_path_destroy(path);
-  return st;
+  return st ? nslmi_fail_as(st, __func__) : NSLM_OK;
 }
 
 int nslm_landscape_barrier(size_t k, const double *t, const double *risk, double *height,
@@ -237,7 +237,7 @@ done:
   nslmi_free(out);
   nslmi_free(br);
   nslmi_free(bs);
-  return st;
+  return st ? nslmi_fail_as(st, func) : NSLM_OK;
 }
 
 int nslm_landscape_plane(const nslm_net *net, const nslm_data *data, const nslm_loss *loss,

@@ -206,6 +206,15 @@ int nslmi_path_check_problem(const nslm_path *path, const nslm_net *net, const n
   return NSLM_OK;
 }
 
+int nslmi_fail_as(int st, const char *func) {
+  char detail[512];
+  size_t need;
+  if (nslm_last_error_copy(detail, sizeof detail, &need) != NSLM_OK) detail[0] = '\0';
+  size_t fl = strlen(func);
+  if (strncmp(detail, func, fl) == 0 && detail[fl] == ':') return st; /* already named */
+  return nslmi_fail(st, func, "%s", detail);
+}
+
 /* ------------------------------------------------------------ public API */
 
 int nslm_path_create(nslm_path **out, const nslm_net *net, const nslm_params *start) {

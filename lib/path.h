@@ -67,6 +67,11 @@ void nslmi_path_point_at(const nslm_path *path, size_t s, double u, nslm_params 
 int nslmi_path_check_problem(const nslm_path *path, const nslm_net *net, const nslm_data *data,
                              const nslm_loss *loss, const char *func);
 
+/* Re-records the current detail message under func ("func: detail") so
+ * that a failure inside a helper (file layer, .npz reader) names the public
+ * function that was called; returns st. */
+int nslmi_fail_as(int st, const char *func);
+
 /* nslm_path_load on an .npz archive held in memory (for the fuzz target):
  * the same checks, NSLM_ERR_FORMAT for anything but a valid path file. */
 int nslmi_path_load_mem(nslm_path **out, const void *buf, size_t len);

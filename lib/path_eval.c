@@ -406,7 +406,7 @@ done:
   nslmi_free(ord);
   nslmi_free(cnt);
   nslmi_free(u);
-  return st;
+  return st ? nslmi_fail_as(st, __func__) : NSLM_OK;
 }
 
 size_t nslm_path_grid_size(const nslm_path *path, size_t k) {
@@ -463,5 +463,5 @@ done:
   nslmi_free(ord);
   nslmi_free(u);
   nslmi_free(tb);
-  return st;
+  return st ? nslmi_fail_as(st, __func__) : NSLM_OK;
 }

@@ -110,6 +110,7 @@ int nslm_path_save(const nslm_path *path, const char *filename) {
   st = nslmi_npz_add_i64(z, "checksum", 1, shape, &ck);
   if (st) goto done;
   st = nslmi_npz_save(z, filename);
+  if (st) st = nslmi_fail_as(st, __func__);
 done:
   nslmi_npz_free(z);
   nslmi_free(hdr);
@@ -251,10 +252,10 @@ int nslm_path_load(nslm_path **out, const char *filename) {
   NSLMI_CHECK_NULL(filename);
   nslmi_npz *z;
   int st = nslmi_npz_load(&z, filename);
-  if (st) return st;
+  if (st) return nslmi_fail_as(st, __func__);
   st = load_from(out, z, filename);
   nslmi_npz_free(z);
-  return st;
+  return st ? nslmi_fail_as(st, __func__) : NSLM_OK;
 }
 
 int nslmi_path_load_mem(nslm_path **out, const void *buf, size_t len) {

@@ -6,6 +6,7 @@
 
 #include "alloc.h"
 #include "npz.h"
+#include "path.h"
 #include "strbuf.h"
 
 void nslmi_strbuf_init(nslmi_strbuf *sb) {
@@ -129,7 +130,8 @@ void nslmi_strbuf_xml(nslmi_strbuf *sb, const char *s) {
   }
 }
 
-int nslmi_strbuf_save(const nslmi_strbuf *sb, const char *path) {
-  if (sb->failed) return NSLMI_FAIL(NSLM_ERR_NOMEM, "text of %zu bytes", sb->len);
-  return nslmi_write_file_atomic(path, sb->buf ? sb->buf : "", sb->len);
+int nslmi_strbuf_save(const nslmi_strbuf *sb, const char *path, const char *func) {
+  if (sb->failed) return nslmi_fail(NSLM_ERR_NOMEM, func, "text of %zu bytes", sb->len);
+  int st = nslmi_write_file_atomic(path, sb->buf ? sb->buf : "", sb->len);
+  return st ? nslmi_fail_as(st, func) : NSLM_OK;
 }

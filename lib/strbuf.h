@@ -24,7 +24,8 @@ void nslmi_strbuf_puts(nslmi_strbuf *sb, const char *s);
  * invalid UTF-8 replaced by '?'. */
 void nslmi_strbuf_xml(nslmi_strbuf *sb, const char *s);
 /* Writes the buffer atomically to path (NSLM_ERR_NOMEM if an append
- * failed, else nslmi_write_file_atomic's status). */
-int nslmi_strbuf_save(const nslmi_strbuf *sb, const char *path);
+ * failed, else nslmi_write_file_atomic's status); failures are recorded
+ * under func. */
+int nslmi_strbuf_save(const nslmi_strbuf *sb, const char *path, const char *func);
 
 #endif

@@ -258,7 +258,7 @@ int nslm_profile_write_svg(const char *filename, const nslm_path *path, size_t k
       lx += 100;
     }
   nslmi_strbuf_puts(&sb, "</svg>\n");
-  st = nslmi_strbuf_save(&sb, filename);
+  st = nslmi_strbuf_save(&sb, filename, __func__);
   nslmi_strbuf_free(&sb);
   return st;
 }
@@ -454,7 +454,7 @@ int nslm_plane_write_svg(const char *filename, size_t na, double amin, double am
                         bx + bw / 2, py0 - 8);
   }
   nslmi_strbuf_puts(&sb, "</svg>\n");
-  st = nslmi_strbuf_save(&sb, filename);
+  st = nslmi_strbuf_save(&sb, filename, __func__);
   nslmi_strbuf_free(&sb);
   return st;
 }

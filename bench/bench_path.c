@@ -1,0 +1,266 @@
+/* bench_path.c - path evaluation and certification, per issue 4, on a
+ * d = 64, 3 x 1024, m = 4 ReLU network with n = 1024 samples:
+ *
+ *  (a) a path like the construction's (segments changing Theta^3, Theta^2,
+ *      Theta^1, Theta^0, then a CONVEX bridge changing Theta^3), profiled at
+ *      K points per segment (default 1000) with structure-aware and with
+ *      plain evaluation: speedup_profile = time(plain) / time(structured),
+ *      beside flop_ratio = the ratio of the products the two must do,
+ *      computed from the shapes (goal: speedup >= 0.8 flop_ratio);
+ *  (b) a GENERAL straight line profiled at K points: the GFLOP/s of its
+ *      products over dgemm's GFLOP/s on the same products, measured here
+ *      through the same door (nslmi_gemm, same thread count):
+ *      line_profile_vs_gemm (goal >= 0.85);
+ *  (c) the ALGEBRAIC certificate of path (a) in units of one risk
+ *      evaluation (nslm_eval_risk) per segment:
+ *      algebraic_certify_evals_per_segment (goal <= 3).
+ *
+ * Usage: bench_path [--points K] [--plain-points P] [--line-points K2]
+ *   P < K times the plain profile on P points per segment and scales its
+ *   time by K / P (plain evaluation has no per-segment setup, so its cost
+ *   is linear in the points; the output says when this was done).
+ *   --quick = --points 40 --plain-points 40 --line-points 40.
+ * Thread counts: BLIS_NUM_THREADS / OMP_NUM_THREADS, else all cores; both
+ * sides of every ratio use the same count (printed). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nslm.h"
+#include "blas.h"
+#include "forward.h"
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void die(const char *what, int st) {
+  fprintf(stderr, "bench_path: %s: %s (%s)\n", what, nslm_strerror(st), nslm_last_error());
+  exit(1);
+}
+#define TRY(call)                \
+  do {                           \
+    int st_ = (call);            \
+    if (st_) die(#call, st_);    \
+  } while (0)
+
+enum { L = 3, D = 64, P = 1024, M = 4, N = 1024 };
+static const size_t W[L + 2] = {D, P, P, P, M};
+
+static double *layer(const nslm_params *th, size_t j) {
+  double *a = malloc(W[j + 1] * W[j] * sizeof *a);
+  TRY(nslm_params_get_layer(th, j, W[j + 1], W[j], a, (ptrdiff_t)W[j], 1));
+  return a;
+}
+static void set_layer(nslm_params *th, size_t j, const double *a) {
+  TRY(nslm_params_set_layer(th, j, W[j + 1], W[j], a, (ptrdiff_t)W[j], 1));
+}
+
+/* Columns k + half of a (rows x cols) moved onto columns k (for k < half). */
+static void fold_columns(double *a, size_t rows, size_t cols) {
+  size_t half = cols / 2;
+  for (size_t r = 0; r < rows; r++)
+    for (size_t k = 0; k < half; k++) {
+      a[r * cols + k] += a[r * cols + k + half];
+      a[r * cols + k + half] = 0.0;
+    }
+}
+
+/* Products of one plain evaluation and of each segment of path (a). */
+static double layer_flops(size_t j) { return 2.0 * (double)W[j + 1] * (double)W[j] * N; }
+
+int main(int argc, char **argv) {
+  size_t K = 1000, KP = 0, KL = 1000;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--points") && i + 1 < argc) K = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--plain-points") && i + 1 < argc) KP = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--line-points") && i + 1 < argc) KL = strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--quick")) K = KP = KL = 40;
+    else {
+      fprintf(stderr, "usage: bench_path [--points K] [--plain-points P] [--line-points K2] [--quick]\n");
+      return 2;
+    }
+  }
+  if (KP == 0 || KP > K) KP = K;
+  if (K < 2 || KP < 2 || KL < 2) {
+    fprintf(stderr, "bench_path: point counts must be >= 2\n");
+    return 2;
+  }
+
+  /* The problem: inputs whose last 32 features copy the first 32, targets
+   * from a random teacher. */
+  nslm_net *net;
+  TRY(nslm_net_create(&net, L, W));
+  size_t T = nslm_net_num_threads(net);
+  double *x = malloc((size_t)N * D * sizeof *x), *y = malloc((size_t)N * M * sizeof *y);
+  unsigned long long s = 12345;
+  for (size_t i = 0; i < (size_t)N * D; i++) {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    x[i] = ((double)(s >> 11) / 9007199254740992.0) * 2 - 1;
+  }
+  for (size_t i = 0; i < N; i++)
+    for (size_t c = D / 2; c < D; c++) x[i * D + c] = x[i * D + c - D / 2];
+  for (size_t i = 0; i < (size_t)N * M; i++) y[i] = sin(0.37 * (double)i);
+  nslm_data *data;
+  TRY(nslm_data_create(&data, N, D, x, D, 1, M, y, M, 1));
+  nslm_loss *loss;
+  TRY(nslm_loss_create(&loss, NSLM_LOSS_SQUARED, 0));
+
+  /* Theta with units paired at every hidden layer: rows k and k + 512 of
+   * each Theta^{j-1} equal, so the paired units compute equal features and
+   * moving weight between their columns keeps the pre-activations: the
+   * CONSTANT segments of path (a) are true, as the construction's are. */
+  nslm_params *th, *gam;
+  TRY(nslm_params_create(&th, net));
+  TRY(nslm_params_create(&gam, net));
+  TRY(nslm_params_init_random(th, 1, NSLM_INIT_NORMAL, 1.0));
+  TRY(nslm_params_init_random(gam, 2, NSLM_INIT_NORMAL, 1.0));
+  for (size_t j = 0; j < L; j++) {
+    double *a = layer(th, j);
+    size_t rows = W[j + 1], cols = W[j];
+    for (size_t r = rows / 2; r < rows; r++) memcpy(a + r * cols, a + (r - rows / 2) * cols, cols * sizeof *a);
+    set_layer(th, j, a);
+    free(a);
+  }
+  nslm_path *path;
+  TRY(nslm_path_create(&path, net, th));
+  for (int j = L; j >= 0; j--) { /* Theta^3, Theta^2, Theta^1, Theta^0 */
+    double *a = layer(th, (size_t)j);
+    fold_columns(a, W[j + 1], W[j]);
+    set_layer(th, (size_t)j, a);
+    free(a);
+    TRY(nslm_path_append(path, th, NSLM_SEG_CONSTANT));
+  }
+  double *g3 = layer(gam, L);
+  set_layer(th, L, g3);
+  free(g3);
+  TRY(nslm_path_append(path, th, NSLM_SEG_CONVEX));
+  size_t S = nslm_path_num_segments(path);
+
+  printf("bench_path: d=%d, widths %d x %d, m=%d, ReLU, n=%d, squared loss; BLIS threads %zu "
+         "(the same for every side)\n", D, L, P, M, N, T);
+
+  /* (a) Profiles. */
+  size_t NS = nslm_path_grid_size(path, K), NP = nslm_path_grid_size(path, KP);
+  double *risk = malloc(NS * sizeof *risk), *riskp = malloc(NP * sizeof *riskp);
+  double t0 = now();
+  TRY(nslm_path_eval_grid(path, net, data, loss, NULL, K, NS, NULL, risk, NULL, NULL, 0, 0,
+                          NSLM_EVAL_STRUCTURED, NULL, NULL));
+  double ts = now() - t0;
+  t0 = now();
+  TRY(nslm_path_eval_grid(path, net, data, loss, NULL, KP, NP, NULL, riskp, NULL, NULL, 0, 0,
+                          NSLM_EVAL_PLAIN, NULL, NULL));
+  double tp = now() - t0, tp_scaled = tp * (double)(NS - 1) / (double)(NP - 1);
+  /* Agreement where the grids share points (every point when KP = K). */
+  double maxrel = 0;
+  if (KP == K)
+    for (size_t i = 0; i < NS; i++) maxrel = fmax(maxrel, fabs(risk[i] - riskp[i]) / fabs(riskp[i]));
+  /* Flops each approach must do, from the shapes.  Plain: every layer at
+   * every point.  Structured, for a segment whose first changed layer is
+   * j0 (here e = j0: all rows of Theta^j0 change): layers 0..j0-1 once,
+   * layer j0 at both ends, layers j0+1..l at every point. */
+  double full = 0;
+  for (size_t j = 0; j <= L; j++) full += layer_flops(j);
+  int j0s[5] = {3, 2, 1, 0, 3};
+  double fs = 0, fp = 0;
+  for (size_t sg = 0; sg < S; sg++) {
+    size_t pts = sg == 0 ? K : K - 1; /* shared knots once */
+    double setup = 0, per = 0;
+    for (int j = 0; j < j0s[sg]; j++) setup += layer_flops((size_t)j);
+    setup += 2 * layer_flops((size_t)j0s[sg]);
+    for (int j = j0s[sg] + 1; j <= L; j++) per += layer_flops((size_t)j);
+    fs += setup + (double)pts * per;
+    fp += (double)pts * full;
+  }
+  printf("(a) profile of %zu segments (Theta^3, ^2, ^1, ^0, CONVEX bridge), %zu points per segment:\n", S, K);
+  printf("    structured %.2f s, plain %.2f s%s\n", ts, tp_scaled,
+         KP == K ? "" : " (timed on fewer points per segment and scaled linearly; see --plain-points)");
+  if (KP != K) printf("    plain measured: %.2f s for %zu points per segment\n", tp, KP);
+  else printf("    max relative difference structured vs plain: %.2e\n", maxrel);
+  printf("    structured %.1f GFLOP/s, plain %.1f GFLOP/s (products only)\n", fs / ts * 1e-9, fp / tp_scaled * 1e-9);
+  printf("speedup_profile = %.3f\n", tp_scaled / ts);
+  printf("flop_ratio = %.3f\n", fp / fs);
+  printf("speedup_over_flop_ratio = %.3f (goal >= 0.8)\n", (tp_scaled / ts) / (fp / fs));
+
+  /* (b) A GENERAL straight line at KL points, against dgemm. */
+  nslm_params *a0;
+  TRY(nslm_params_create(&a0, net));
+  TRY(nslm_params_init_random(a0, 3, NSLM_INIT_NORMAL, 1.0));
+  nslm_path *line;
+  TRY(nslm_path_create(&line, net, a0));
+  TRY(nslm_path_append(line, gam, NSLM_SEG_GENERAL));
+  double *lr = malloc(KL * sizeof *lr);
+  t0 = now();
+  TRY(nslm_path_eval_grid(line, net, data, loss, NULL, KL, KL, NULL, lr, NULL, NULL, 0, 0,
+                          NSLM_EVAL_STRUCTURED, NULL, NULL));
+  double tl = now() - t0;
+  /* The line's products: layer 0 at both ends, layers 1..3 at each point. */
+  double fl = 2 * layer_flops(0);
+  for (size_t j = 1; j <= L; j++) fl += (double)KL * layer_flops(j);
+  /* dgemm on the same products (Z_{j+1} = Theta^j A_j, same shapes and
+   * layouts, same thread choice), repeated for about the same work. */
+  size_t reps = KL < 20 ? KL : 20;
+  double *wa = malloc((size_t)P * P * sizeof *wa), *aa = malloc((size_t)P * N * sizeof *aa);
+  double *zz = malloc((size_t)P * N * sizeof *zz);
+  for (size_t i = 0; i < (size_t)P * P; i++) wa[i] = sin((double)i);
+  for (size_t i = 0; i < (size_t)P * N; i++) aa[i] = cos((double)i);
+  nslmi_gemm(0, 0, P, N, P, 1.0, wa, P, 1, aa, N, 1, 0.0, zz, N, 1, nslmi_gemm_threads(T, P, N, P)); /* warm */
+  t0 = now();
+  double fg = 0;
+  for (size_t r = 0; r < reps; r++)
+    for (size_t j = 1; j <= L; j++) {
+      size_t rows = W[j + 1], k = W[j];
+      nslmi_gemm(0, 0, rows, N, k, 1.0, wa, (ptrdiff_t)k, 1, aa, N, 1, 0.0, zz, N, 1,
+                 nslmi_gemm_threads(T, rows, N, k));
+      fg += layer_flops(j);
+    }
+  double tg = now() - t0;
+  double rate_line = fl / tl * 1e-9, rate_gemm = fg / tg * 1e-9;
+  printf("(b) GENERAL straight line, %zu points: %.2f s, %.1f GFLOP/s in its products; "
+         "dgemm on the same products: %.1f GFLOP/s\n", KL, tl, rate_line, rate_gemm);
+  printf("line_profile_vs_gemm = %.3f (goal >= 0.85)\n", rate_line / rate_gemm);
+
+  /* (c) The ALGEBRAIC certificate of path (a), in risk evaluations. */
+  double rsk;
+  TRY(nslm_eval_risk(net, th, data, loss, &rsk)); /* warm */
+  int R = 5;
+  t0 = now();
+  for (int i = 0; i < R; i++) TRY(nslm_eval_risk(net, th, data, loss, &rsk));
+  double te = (now() - t0) / R;
+  nslm_certificate *cert;
+  t0 = now();
+  TRY(nslm_path_certify(&cert, path, net, data, loss, NULL, NSLM_CERT_ALGEBRAIC, 0, NULL, NULL));
+  double tc = now() - t0;
+  char line_txt[1024];
+  size_t need;
+  TRY(nslm_certificate_summary(cert, line_txt, sizeof line_txt, &need));
+  double evals;
+  TRY(nslm_certificate_get(cert, NSLM_CERT_RISK_EVALUATIONS, &evals));
+  printf("(c) %s\n", line_txt);
+  printf("    certificate %.3f s, one risk evaluation %.3f s, %zu segments; by flops %.2f evaluations in all\n",
+         tc, te, S, evals);
+  printf("algebraic_certify_evals_per_segment = %.3f (goal <= 3)\n", tc / te / (double)S);
+
+  nslm_certificate_destroy(cert);
+  nslm_path_destroy(line);
+  nslm_path_destroy(path);
+  nslm_params_destroy(a0);
+  nslm_params_destroy(th);
+  nslm_params_destroy(gam);
+  nslm_loss_destroy(loss);
+  nslm_data_destroy(data);
+  nslm_net_destroy(net);
+  free(risk);
+  free(riskp);
+  free(lr);
+  free(wa);
+  free(aa);
+  free(zz);
+  free(x);
+  free(y);
+  return 0;
+}
