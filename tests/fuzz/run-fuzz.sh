@@ -3,7 +3,10 @@
 # bounded time; exits nonzero on any finding (crash, leak, timeout, abort,
 # sanitizer report) or build failure.
 #
-#   tests/fuzz/run-fuzz.sh SECONDS [TARGET...]      TARGET: npy npz (default: all)
+#   tests/fuzz/run-fuzz.sh SECONDS [TARGET...]
+#
+# TARGET is the X of a tests/fuzz/fuzz_X.c (npy, npz, path, ...); default:
+# every fuzz_*.c there, each seeded from tests/fuzz/corpus/X.
 #
 # Environment: CC (default clang), WORKDIR (build and scratch directory,
 # default a fresh mktemp -d, kept on failure for the reproducer), FUZZ_FLAGS
@@ -17,8 +20,8 @@
 set -eu
 secs=${1:?usage: run-fuzz.sh SECONDS [TARGET...]}
 shift
-targets=${*:-npy npz}
 here=$(cd "$(dirname "$0")" && pwd)
+targets=${*:-$(cd "$here" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')}
 top=$(cd "$here/../.." && pwd)
 CC=${CC:-clang}
 work=${WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/nslm-fuzz-XXXXXX")}
@@ -48,11 +51,13 @@ for t in $targets; do
   # shellcheck disable=SC2086
   $CC $cflags -Wl,--gc-sections -o "$work/fuzz_$t" "$src" $objs -llapack -lblis -lz -lm
   mkdir -p "$work/corpus-$t"
-  echo "run-fuzz: fuzz_$t for $secs s (seed corpus: $(ls "$here/corpus/$t" | wc -l) files)"
+  seed="$here/corpus/$t"
+  [ -d "$seed" ] || seed=""
+  echo "run-fuzz: fuzz_$t for $secs s (seed corpus: $(if [ -n "$seed" ]; then ls "$seed" | wc -l; else echo 0; fi) files)"
   # shellcheck disable=SC2086
   if "$work/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
       -print_final_stats=1 -artifact_prefix="$work/$t-" ${FUZZ_FLAGS:-} \
-      "$work/corpus-$t" "$here/corpus/$t" > "$work/fuzz_$t.log" 2>&1; then
+      "$work/corpus-$t" $seed > "$work/fuzz_$t.log" 2>&1; then
     echo "run-fuzz: fuzz_$t: no finding; $(grep -E 'stat::number_of_executed_units' "$work/fuzz_$t.log" | tail -1)," \
       "new corpus entries $(ls "$work/corpus-$t" | wc -l)"
   else
