@@ -125,5 +125,14 @@ def test_help_reads_well():
         assert getattr(obj, "__doc__", None), "%s has no docstring" % name
 
 
+def test_overview_example_is_examples_connect_c():
+    # nslm(3) shows examples/connect.c, which installcheck.sh builds and runs.
+    page = open(os.path.join(pyharness.TOP_SRCDIR, "man", "nslm.3")).read()
+    body = page[page.index(".EX\n") + 4:page.index("\n.EE")]
+    body = body.replace("\\&", "").replace("\\e", "\\")
+    src = open(os.path.join(pyharness.TOP_SRCDIR, "examples", "connect.c")).read().rstrip("\n")
+    assert body == src, "man/nslm.3 EXAMPLES differs from examples/connect.c"
+
+
 if __name__ == "__main__":
     run(globals())
