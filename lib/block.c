@@ -223,8 +223,87 @@ static int joint_layer(const double *w, size_t p, const size_t *sel, size_t u, c
  * Compression
  * ------------------------------------------------------------------- */
 
+/* ROW: the Caratheodory reduction (q = 1) of rows sel[0..u) of W (rows x
+ * p) against A (p x n), written into wr (u x p). */
+static int row_layer(const double *w, size_t p, const size_t *sel, size_t u, const double *a,
+                     size_t n, double tol, size_t nthreads, double *wr) {
+  for (size_t r = 0; r < u; r++) memcpy(wr + r * p, w + sel[r] * p, p * sizeof *wr);
+  if (nslmi_carath_rows == NULL)
+    return NSLMI_FAIL(NSLM_ERR_UNSUPPORTED, "ROW mode needs the Caratheodory reduction");
+  nslmi_carath_opts co;
+  memset(&co, 0, sizeof co);
+  co.rank_tol = tol;
+  co.paper_mode = 0;
+  co.nthreads = nthreads;
+  return nslmi_carath_rows(p, n, a, (ptrdiff_t)n, 1, u, wr, (ptrdiff_t)p, 1, 1.0, &co, wr,
+                           (ptrdiff_t)p, 1, NULL, NULL, NULL, NULL, NULL, NULL);
+}
+
+/* One layer: the rows sel[0..u) of Theta^j rewritten by the mode, every
+ * other row zeroed.  SHARED takes the JOINT row (support: the common
+ * basis) when its l1 norm is within budget, else the ROW reduction. */
+static int compress_layer(double *w, size_t p, size_t rows, const size_t *sel, size_t u,
+                          const double *a, size_t n, const unsigned char *avoid,
+                          const nslm_construct_opts *o, double budget, size_t nthreads,
+                          size_t j) {
+  if (u == 0) {
+    memset(w, 0, rows * p * sizeof *w);
+    return NSLM_OK;
+  }
+  int st = NSLM_OK;
+  basis_t b = {0, NULL, NULL};
+  double *wb = NULL, *wr = NULL;
+  size_t *over = NULL, nover = 0;
+  if (o->mode != NSLM_COMPRESS_ROW) {
+    st = joint_layer(w, p, sel, u, a, n, avoid, o->rank_tol, nthreads, &b, &wb);
+    if (st) return st;
+  }
+  if (o->mode == NSLM_COMPRESS_SHARED) {
+    over = nslmi_malloc_array(u, sizeof *over);
+    if (over == NULL) {
+      st = NSLMI_FAIL(NSLM_ERR_NOMEM, "rows of layer %zu", j);
+      goto done;
+    }
+    for (size_t r = 0; r < u; r++) {
+      double s = 0.0;
+      for (size_t i = 0; i < b.k; i++) s += fabs(wb[r * b.k + i]);
+      if (!(s <= budget)) over[nover++] = r;
+    }
+  } else if (o->mode == NSLM_COMPRESS_ROW) {
+    nover = u; /* every row */
+  }
+  if (nover > 0) {
+    const size_t *rs = sel;
+    if (o->mode == NSLM_COMPRESS_SHARED) {
+      for (size_t i = 0; i < nover; i++) over[i] = sel[over[i]];
+      rs = over;
+    }
+    wr = nslmi_malloc_array(nover * p, sizeof *wr);
+    if (wr == NULL) {
+      st = NSLMI_FAIL(NSLM_ERR_NOMEM, "rows of layer %zu (%zu x %zu)", j, nover, p);
+      goto done;
+    }
+    st = row_layer(w, p, rs, nover, a, n, o->rank_tol, nthreads, wr);
+    if (st) goto done;
+  }
+  memset(w, 0, rows * p * sizeof *w);
+  if (o->mode != NSLM_COMPRESS_ROW)
+    for (size_t r = 0; r < u; r++)
+      for (size_t i = 0; i < b.k; i++) w[sel[r] * p + b.piv[i]] = wb[r * b.k + i];
+  if (nover > 0) {
+    const size_t *rs = o->mode == NSLM_COMPRESS_SHARED ? over : sel;
+    for (size_t r = 0; r < nover; r++) memcpy(w + rs[r] * p, wr + r * p, p * sizeof *wr);
+  }
+done:
+  nslmi_free(wb);
+  nslmi_free(wr);
+  nslmi_free(over);
+  basis_free(&b);
+  return st;
+}
+
 int nslmi_compress_run(const nslm_net *net, nslm_params *work, const nslmi_features *f,
-                       const nslm_construct_opts *o, const unsigned char *avoid,
+                       const nslm_construct_opts *o, const unsigned char *avoid, double budget,
                        nslm_path *path, size_t *active) {
   size_t l = work->depth, n = f->n;
   const size_t *wd = work->widths;
@@ -232,12 +311,10 @@ int nslmi_compress_run(const nslm_net *net, nslm_params *work, const nslmi_featu
   size_t maxw = 0;
   for (size_t j = 0; j <= l + 1; j++)
     if (wd[j] > maxw) maxw = wd[j];
-  unsigned char *keep = nslmi_malloc(maxw);   /* rows R of Theta^j that matter */
-  unsigned char *cols = nslmi_malloc(maxw);   /* support S_j of the new Theta^j */
+  unsigned char *keep = nslmi_malloc(maxw); /* rows R of Theta^j that matter */
   size_t *sel = nslmi_malloc_array(maxw, sizeof *sel);
-  if (keep == NULL || cols == NULL || sel == NULL) {
+  if (keep == NULL || sel == NULL) {
     nslmi_free(keep);
-    nslmi_free(cols);
     nslmi_free(sel);
     return NSLMI_FAIL(NSLM_ERR_NOMEM, "compression masks");
   }
@@ -245,50 +322,12 @@ int nslmi_compress_run(const nslm_net *net, nslm_params *work, const nslmi_featu
   memset(keep, 1, wd[l + 1]);
   for (size_t j = l; j >= 1 && st == NSLM_OK; j--) {
     size_t p = wd[j], rows = wd[j + 1], u = 0;
-    double *w = work->w[j];
     for (size_t r = 0; r < rows; r++)
       if (keep[r]) sel[u++] = r;
-    if (u > 0 && o->mode == NSLM_COMPRESS_JOINT) {
-      basis_t b;
-      double *wb = NULL;
-      const unsigned char *av = avoid ? avoid + nslmi_units_offset(wd, j) : NULL;
-      st = joint_layer(w, p, sel, u, f->a[j], n, av, o->rank_tol, nthreads, &b, &wb);
-      if (st) break;
-      memset(w, 0, rows * p * sizeof *w);
-      for (size_t r = 0; r < u; r++)
-        for (size_t i = 0; i < b.k; i++) w[sel[r] * p + b.piv[i]] = wb[r * b.k + i];
-      nslmi_free(wb);
-      basis_free(&b);
-    } else if (u > 0) {
-      double *wr = nslmi_malloc_array(u * p, sizeof *wr);
-      if (wr == NULL) {
-        st = NSLMI_FAIL(NSLM_ERR_NOMEM, "rows of layer %zu (%zu x %zu)", j, u, p);
-        break;
-      }
-      for (size_t r = 0; r < u; r++) memcpy(wr + r * p, w + sel[r] * p, p * sizeof *wr);
-      if (nslmi_carath_rows == NULL) {
-        nslmi_free(wr);
-        st = NSLMI_FAIL(NSLM_ERR_UNSUPPORTED, "ROW mode needs the Caratheodory reduction");
-        break;
-      }
-      nslmi_carath_opts co;
-      memset(&co, 0, sizeof co);
-      co.rank_tol = o->rank_tol;
-      co.paper_mode = 0;
-      co.nthreads = nthreads;
-      st = nslmi_carath_rows(p, n, f->a[j], (ptrdiff_t)n, 1, u, wr, (ptrdiff_t)p, 1, 1.0, &co, wr,
-                             (ptrdiff_t)p, 1, NULL, NULL, NULL, NULL, NULL, NULL);
-      if (st == NSLM_OK) {
-        memset(w, 0, rows * p * sizeof *w);
-        for (size_t r = 0; r < u; r++) memcpy(w + sel[r] * p, wr + r * p, p * sizeof *wr);
-      }
-      nslmi_free(wr);
-      if (st) break;
-    } else {
-      memset(w, 0, rows * p * sizeof *w);
-    }
-    nslmi_col_support(work, j, cols);
-    memcpy(keep, cols, p);
+    const unsigned char *av = avoid ? avoid + nslmi_units_offset(wd, j) : NULL;
+    st = compress_layer(work->w[j], p, rows, sel, u, f->a[j], n, av, o, budget, nthreads, j);
+    if (st) break;
+    nslmi_col_support(work, j, keep); /* S_j: the rows that matter one layer down */
     if (path) st = nslm_path_append(path, work, NSLM_SEG_CONSTANT);
   }
   if (st == NSLM_OK) {
@@ -301,9 +340,16 @@ int nslmi_compress_run(const nslm_net *net, nslm_params *work, const nslmi_featu
   if (st == NSLM_OK && active)
     for (size_t j = 1; j <= l; j++) active[j - 1] = nslmi_active_units(work, j, NULL);
   nslmi_free(keep);
-  nslmi_free(cols);
   nslmi_free(sel);
   return st;
+}
+
+/* The row l1 budget of SHARED mode for layers >= 1: rmax / a_r, infinite
+ * when those layers are unconstrained. */
+double nslmi_shared_budget(const nslm_constraint *con, double rmax) {
+  double a = 0.0, b, q;
+  if (con == NULL || nslm_constraint_get(con, &a, &b, &q) != NSLM_OK || !(a > 0.0)) return INFINITY;
+  return rmax / a;
 }
 
 /* Shared argument checks of the calls that take (net, theta, data). */
@@ -325,14 +371,13 @@ int nslmi_construct_check(const char *func, const nslm_net *net, const nslm_para
                           const nslm_data *data, const nslm_construct_opts *opts) {
   int st = check_model(func, net, theta, data);
   if (st) return st;
-  if (opts && opts->mode == NSLM_COMPRESS_SHARED)
-    return nslmi_fail(NSLM_ERR_UNSUPPORTED, func, "SHARED compression is not implemented");
   return NSLM_OK;
 }
 
 static int compress_common(const char *func, const nslm_net *net, const nslm_params *theta,
-                           const nslm_data *data, const nslm_construct_opts *opts,
-                           nslm_params **work_out, nslm_path **path, size_t *active) {
+                           const nslm_data *data, const nslm_constraint *con,
+                           const nslm_construct_opts *opts, nslm_params **work_out,
+                           nslm_path **path, size_t *active) {
   nslm_construct_opts o;
   nslmi_copts_resolve(&o, opts);
   nslmi_features *f = NULL;
@@ -342,7 +387,11 @@ static int compress_common(const char *func, const nslm_net *net, const nslm_par
   st = nslm_params_clone(&work, theta);
   nslm_path *pth = NULL;
   if (st == NSLM_OK && path) st = nslm_path_create(&pth, net, theta);
-  if (st == NSLM_OK) st = nslmi_compress_run(net, work, f, &o, NULL, pth, active);
+  /* SHARED keeps every row within max(1, r(Theta)) / a_r */
+  double budget = INFINITY;
+  if (o.mode == NSLM_COMPRESS_SHARED && con != NULL)
+    budget = nslmi_shared_budget(con, fmax(1.0, nslmi_constraint_value(con, theta)));
+  if (st == NSLM_OK) st = nslmi_compress_run(net, work, f, &o, NULL, budget, pth, active);
   nslmi_features_free(f);
   if (st) {
     nslm_params_destroy(work);
@@ -372,7 +421,7 @@ int nslm_compress(const nslm_net *net, const nslm_params *theta, const nslm_data
   if (act == NULL) return NSLMI_FAIL(NSLM_ERR_NOMEM, "active widths");
   nslm_params *work = NULL;
   nslm_path *pth = NULL;
-  st = compress_common(__func__, net, theta, data, opts, &work, path ? &pth : NULL, act);
+  st = compress_common(__func__, net, theta, data, con, opts, &work, path ? &pth : NULL, act);
   if (st) {
     nslmi_free(act);
     return st;
@@ -402,7 +451,6 @@ int nslm_compress(const nslm_net *net, const nslm_params *theta, const nslm_data
 int nslm_compress_widths(const nslm_net *net, const nslm_params *theta, const nslm_data *data,
                          const nslm_constraint *con, const nslm_construct_opts *opts,
                          size_t *active, size_t len) {
-  (void)con;
   int st = nslmi_construct_check(__func__, net, theta, data, opts);
   if (st) return st;
   NSLMI_CHECK_NULL(active);
@@ -411,7 +459,7 @@ int nslm_compress_widths(const nslm_net *net, const nslm_params *theta, const ns
   size_t *act = nslmi_malloc_array(net->depth, sizeof *act);
   if (act == NULL) return NSLMI_FAIL(NSLM_ERR_NOMEM, "active widths");
   nslm_params *work = NULL;
-  st = compress_common(__func__, net, theta, data, opts, &work, NULL, act);
+  st = compress_common(__func__, net, theta, data, con, opts, &work, NULL, act);
   if (st == NSLM_OK) {
     for (size_t j = 0; j < net->depth; j++) active[j] = act[j];
     nslm_params_destroy(work);

@@ -10,12 +10,17 @@
  * against f, the features of Theta (A_1..A_l).  Outermost layer first;
  * after each layer (l, l-1, .., 1, then 0) a knot is appended to path
  * (CONSTANT) when path != NULL.  avoid (concatenated hidden-unit mask, may
- * be NULL): JOINT mode picks basis units outside it when they span A_j.
- * active (l entries, may be NULL): active widths of the result.
+ * be NULL): JOINT and SHARED pick basis units outside it when they span
+ * A_j.  budget: SHARED's bound on the l1 norm of a JOINT row (larger rows
+ * are reduced ROW-wise).  active (l entries, may be NULL): active widths
+ * of the result.
  * o must be resolved (never NULL).  No argument checks. */
 int nslmi_compress_run(const nslm_net *net, nslm_params *work, const nslmi_features *f,
                        const nslm_construct_opts *o, const unsigned char *avoid,
-                       nslm_path *path, size_t *active);
+                       double budget, nslm_path *path, size_t *active);
+/* SHARED's row budget rmax / a_r (INFINITY when layers >= 1 are
+ * unconstrained). */
+double nslmi_shared_budget(const nslm_constraint *con, double rmax);
 
 /* Checks that relocating theta's active units off avoid fits (free units
  * per layer); on failure records NSLM_ERR_TOO_NARROW naming every short
@@ -28,7 +33,7 @@ int nslmi_relocate_check(const nslm_params *theta, const unsigned char *avoid,
 int nslmi_relocate_run(nslm_params *work, const unsigned char *avoid, nslm_path *path);
 
 /* Argument checks shared by the construction calls (net, theta, data,
- * agreement of widths; SHARED mode is not implemented). */
+ * agreement of widths). */
 int nslmi_construct_check(const char *func, const nslm_net *net, const nslm_params *theta,
                           const nslm_data *data, const nslm_construct_opts *opts);
 

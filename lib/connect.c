@@ -66,14 +66,14 @@ static int check_two(const char *func, const nslm_net *net, const nslm_params *t
 }
 
 static int compress_one(const nslm_net *net, const nslm_params *theta, const nslm_data *data,
-                        const nslm_construct_opts *o, const unsigned char *avoid, int build,
-                        nslm_params **bar, nslm_path **path) {
+                        const nslm_construct_opts *o, const unsigned char *avoid, double budget,
+                        int build, nslm_params **bar, nslm_path **path) {
   nslmi_features *f = NULL;
   int st = nslmi_forward(net, theta, data, 0, &f);
   if (st) return st;
   st = nslm_params_clone(bar, theta);
   if (st == NSLM_OK && build) st = nslm_path_create(path, net, theta);
-  if (st == NSLM_OK) st = nslmi_compress_run(net, *bar, f, o, avoid, build ? *path : NULL, NULL);
+  if (st == NSLM_OK) st = nslmi_compress_run(net, *bar, f, o, avoid, budget, build ? *path : NULL, NULL);
   nslmi_features_free(f);
   return st;
 }
@@ -93,18 +93,24 @@ static int plan_make(const char *func, const nslm_net *net, const nslm_params *t
     st = nslmi_fail(NSLM_ERR_NOMEM, func, "unit masks");
     goto done;
   }
-  st = compress_one(net, theta, data, &p->o, NULL, build, &p->tbar, &p->pt);
+  /* SHARED: every row within max(r(Theta), r(Gamma)) / a_r, so r stays
+   * under max(r(Theta), r(Gamma)) along the whole path */
+  double budget = INFINITY;
+  if (p->o.mode == NSLM_COMPRESS_SHARED && con != NULL)
+    budget = nslmi_shared_budget(con, fmax(nslmi_constraint_value(con, theta),
+                                           nslmi_constraint_value(con, gamma)));
+  st = compress_one(net, theta, data, &p->o, NULL, budget, build, &p->tbar, &p->pt);
   if (st) goto done;
   for (size_t j = 1; j <= l; j++)
     nslmi_active_units(p->tbar, j, tmask + nslmi_units_offset(net->widths, j));
   /* JOINT: Gamma's basis avoids Theta-bar's units when they can, which
    * spares the relocation (a pure saving: the result is a valid
    * compression of Gamma either way). */
-  const unsigned char *avoid = p->o.mode == NSLM_COMPRESS_JOINT && p->o.avoid ? tmask : NULL;
+  const unsigned char *avoid = p->o.mode != NSLM_COMPRESS_ROW && p->o.avoid ? tmask : NULL;
   /* Gamma's compression path is not built: each of its segments changes
    * one layer once, so its reverse is Gamma-bar with the layers 0, 1, ..,
    * l put back one at a time (see build_path). */
-  st = compress_one(net, gamma, data, &p->o, avoid, 0, &p->gbar, NULL);
+  st = compress_one(net, gamma, data, &p->o, avoid, budget, 0, &p->gbar, NULL);
   if (st) goto done;
   char msg[380];
   size_t used = 0, nshort = 0;
@@ -126,7 +132,7 @@ static int plan_make(const char *func, const nslm_net *net, const nslm_params *t
     st = nslmi_fail(NSLM_ERR_TOO_NARROW, func, "%s", msg);
     goto done;
   }
-  if (p->o.mode == NSLM_COMPRESS_JOINT && nslmi_constraint_active(con)) {
+  if (build && p->o.mode == NSLM_COMPRESS_JOINT && nslmi_constraint_active(con)) {
     double rt = nslmi_constraint_value(con, theta), rg = nslmi_constraint_value(con, gamma);
     double rtb = nslmi_constraint_value(con, p->tbar), rgb = nslmi_constraint_value(con, p->gbar);
     double lim = fmax(1.0, fmax(rt, rg));
@@ -243,9 +249,8 @@ int nslm_connect_widths(const nslm_net *net, const nslm_params *theta, const nsl
   if (len != net->depth)
     return NSLMI_FAIL(NSLM_ERR_DIMENSION, "needed has %zu entries, expected depth %zu", len, net->depth);
   plan_t p;
-  /* con = NULL: the widths are reported whatever JOINT does to r. */
-  (void)con;
-  st = plan_make(__func__, net, theta, gamma, data, NULL, opts, 0, &p);
+  /* the widths are reported whatever JOINT does to r (no refusal) */
+  st = plan_make(__func__, net, theta, gamma, data, con, opts, 0, &p);
   if (st) return st;
   int ok = 1;
   for (size_t j = 1; j <= net->depth; j++) {

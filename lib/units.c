@@ -33,14 +33,32 @@ size_t nslmi_col_support(const nslm_params *theta, size_t j, unsigned char *mask
 size_t nslmi_active_units(const nslm_params *theta, size_t j, unsigned char *mask) {
   size_t p = theta->widths[j], in = theta->widths[j - 1], out = theta->widths[j + 1];
   const double *prev = theta->w[j - 1], *next = theta->w[j];
-  size_t count = 0;
-  for (size_t k = 0; k < p; k++) {
-    int act = 0;
-    for (size_t c = 0; c < in && !act; c++) act = prev[k * in + c] != 0.0;
-    for (size_t r = 0; r < out && !act; r++) act = next[r * p + k] != 0.0;
-    if (mask) mask[k] = (unsigned char)act;
-    count += (size_t)act;
+  unsigned char stack[256], *m = mask;
+  if (m == NULL) m = p <= sizeof stack ? stack : nslmi_malloc(p);
+  if (m == NULL) { /* no scratch: the slow way, one unit at a time */
+    size_t count = 0;
+    for (size_t k = 0; k < p; k++) {
+      int act = 0;
+      for (size_t c = 0; c < in && !act; c++) act = prev[k * in + c] != 0.0;
+      for (size_t r = 0; r < out && !act; r++) act = next[r * p + k] != 0.0;
+      count += (size_t)act;
+    }
+    return count;
   }
+  /* Row supports of Theta^(j-1), then the column support of Theta^j by
+   * one sequential pass over its rows (no strided column walks). */
+  for (size_t k = 0; k < p; k++) {
+    unsigned char act = 0;
+    for (size_t c = 0; c < in && !act; c++) act = prev[k * in + c] != 0.0;
+    m[k] = act;
+  }
+  for (size_t r = 0; r < out; r++) {
+    const double *row = next + r * p;
+    for (size_t k = 0; k < p; k++) m[k] |= row[k] != 0.0;
+  }
+  size_t count = 0;
+  for (size_t k = 0; k < p; k++) count += m[k];
+  if (mask == NULL && m != stack) nslmi_free(m);
   return count;
 }
 

@@ -209,10 +209,57 @@ START_TEST(bad_compress_relocate) {
   BAD("nslm_compress", COMPRESS(md.net, md.t, md.data_bad, NULL, NULL, md.out, &path, zbuf, l), NSLM_ERR_DIMENSION);
   BAD("nslm_compress", COMPRESS(md.net, md.t, md.data, NULL, NULL, md.out, &path, zbuf, 3), NSLM_ERR_DIMENSION);
   BAD("nslm_compress", COMPRESS(md.net, md.t, md.data, NULL, NULL, md.out, &path, NULL, 2), NSLM_ERR_INVALID);
-  nslm_construct_opts_set_int(md.opts, NSLM_CONSTRUCT_MODE, NSLM_COMPRESS_SHARED);
-  BAD("nslm_compress", COMPRESS(md.net, md.t, md.data, NULL, md.opts, md.out, &path, zbuf, l), NSLM_ERR_UNSUPPORTED);
-  ck_assert_ptr_null(path);
-  out_untouched(&md);
+  /* JOINT raises r under a binding constraint: refused, with r before
+   * and after reported (those two outputs are the documented exception).
+   * X = I (2 samples), identity units with features (1.01, 0), (0.6, 0.8)
+   * and (0.8, 0.6); the output uses only the third.  Pivoted QR picks the
+   * first two, and (0.8, 0.6) = 0.3465 (1.01, 0) + 0.75 (0.6, 0.8): the
+   * output row's l1 norm goes from 1 to 1.0965. */
+  {
+    size_t w3[3] = {2, 3, 1};
+    nslm_net *n3;
+    nslm_params *t3, *o3;
+    nslm_data *d3;
+    nslm_constraint *tight;
+    double x[4] = {1, 0, 0, 1}, y[2] = {0, 0}, l0[6] = {1.01, 0, 0.6, 0.8, 0.8, 0.6}, l1[3] = {0, 0, 1};
+    ck_assert_int_eq(nslm_net_create(&n3, 1, w3), NSLM_OK);
+    ck_assert_int_eq(nslm_net_set_activation(n3, 1, NSLM_ACT_IDENTITY, 0, 0), NSLM_OK);
+    ck_assert_int_eq(nslm_params_create(&t3, n3), NSLM_OK);
+    ck_assert_int_eq(nslm_params_create(&o3, n3), NSLM_OK);
+    nslm_params_set_layer(t3, 0, 3, 2, l0, 2, 1);
+    nslm_params_set_layer(t3, 1, 1, 3, l1, 3, 1);
+    ck_assert_int_eq(nslm_data_create(&d3, 2, 2, x, 2, 1, 1, y, 1, 1), NSLM_OK);
+    ck_assert_int_eq(nslm_constraint_create(&tight, 1.0, 0.5, 1.0), NSLM_OK); /* r = 1 */
+    nslm_construct_opts_set_int(md.opts, NSLM_CONSTRUCT_MODE, NSLM_COMPRESS_JOINT);
+    double rb = -1, ra = -1;
+    size_t act = 777;
+    path = (nslm_path *)&val;
+    nslmt_quiet_begin();
+    int st = nslm_compress(n3, t3, d3, tight, md.opts, o3, &path, &act, 1, &rb, &ra);
+    ck_assert_int_eq(nslmt_quiet_end(), 0);
+    ck_assert_int_eq(st, NSLM_ERR_INFEASIBLE);
+    ck_assert_ptr_null(path);
+    ck_assert_uint_eq(act, 777);
+    ck_assert_double_eq_tol(rb, 1.0, 1e-15);
+    ck_assert_double_eq_tol(ra, 0.3465346534653465 + 0.75, 1e-12); /* 0.35/1.01 + 0.75 */
+    ck_assert_ptr_nonnull(strstr(nslm_last_error(), "nslm_compress"));
+    nslm_params *z;
+    ck_assert_int_eq(nslm_params_create(&z, n3), NSLM_OK);
+    ck_assert(nslm_params_equal(z, o3));
+    /* unconstrained, the same call succeeds; SHARED keeps r <= 1 by
+     * falling back to the ROW reduction for that row */
+    ck_assert_int_eq(nslm_compress(n3, t3, d3, NULL, md.opts, o3, NULL, &act, 1, NULL, NULL), NSLM_OK);
+    ck_assert_uint_eq(act, 2);
+    nslm_construct_opts_set_int(md.opts, NSLM_CONSTRUCT_MODE, NSLM_COMPRESS_SHARED);
+    ck_assert_int_eq(nslm_compress(n3, t3, d3, tight, md.opts, o3, NULL, &act, 1, &rb, &ra), NSLM_OK);
+    ck_assert_double_le(ra, 1.0);
+    nslm_params_destroy(z);
+    nslm_params_destroy(t3);
+    nslm_params_destroy(o3);
+    nslm_data_destroy(d3);
+    nslm_constraint_destroy(tight);
+    nslm_net_destroy(n3);
+  }
   nslm_construct_opts_set_int(md.opts, NSLM_CONSTRUCT_MODE, NSLM_COMPRESS_ROW);
 
   BAD("nslm_compress_widths", nslm_compress_widths(NULL, md.t, md.data, NULL, NULL, zbuf, l), NSLM_ERR_INVALID);
@@ -255,8 +302,6 @@ START_TEST(bad_connect_descent) {
   BAD("nslm_connect", nslm_connect(md.net, md.t, md.g, md.data, NULL, md.opts, &path), NSLM_ERR_TOO_NARROW);
   ck_assert_ptr_null(path);
   BAD("nslm_descent", nslm_descent(md.net, md.t, md.g, md.data, md.loss, NULL, md.opts, &path, &val), NSLM_ERR_TOO_NARROW);
-  nslm_construct_opts_set_int(md.opts, NSLM_CONSTRUCT_MODE, NSLM_COMPRESS_SHARED);
-  BAD("nslm_connect", nslm_connect(md.net, md.t, md.g, md.data, NULL, md.opts, &path), NSLM_ERR_UNSUPPORTED);
   BAD("nslm_descent", nslm_descent(md.net, md.t, md.g, md.data, md.loss, NULL, NULL, NULL, &val), NSLM_ERR_INVALID);
   BAD("nslm_descent", nslm_descent(md.net, md.t, md.g, md.data, NULL, NULL, NULL, &path, &val), NSLM_ERR_INVALID);
   ck_assert_ptr_null(path);

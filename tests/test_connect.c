@@ -575,6 +575,7 @@ static void check_compress(inst_t *in, const nslm_params *t, int mode) {
   ck_assert_double_eq_tol(rb, ref_r(in, t), 1e-14 * fmax(1.0, rb));
   ck_assert_double_eq_tol(ra, ref_r(in, out), 1e-14 * fmax(1.0, ra));
   if (mode == NSLM_COMPRESS_ROW) ck_assert_double_le(ra, rb * (1 + R_TOL));
+  if (mode == NSLM_COMPRESS_SHARED) ck_assert_double_le(ra, fmax(1.0, rb) * (1 + R_TOL));
   /* outputs unchanged on every training sample */
   double *o1 = malloc(in->n * m * sizeof *o1), *o2 = malloc(in->n * m * sizeof *o2);
   ref_out(in, t, o1);
@@ -594,6 +595,8 @@ static void check_compress(inst_t *in, const nslm_params *t, int mode) {
     ck_assert_uint_eq(c, active[j - 1]);
     size_t rk = ref_rank(in, t, j);
     if (mode == NSLM_COMPRESS_JOINT) ck_assert_uint_le(active[j - 1], rk);
+    /* ROW: s_j <= s_(j+1) rank(A_j); SHARED: the JOINT basis plus the
+     * ROW reductions of the other rows, the same bound */
     else ck_assert_uint_le(active[j - 1], bound_above * rk);
     bound_above = active[j - 1];
   }
@@ -608,6 +611,7 @@ static void check_compress(inst_t *in, const nslm_params *t, int mode) {
   ck_assert_double_le(pc.max_const_dev, CONST_TOL);
   ck_assert_uint_eq(pc.nconvex, 0);
   if (mode == NSLM_COMPRESS_ROW) ck_assert_double_le(pc.max_r, rb * (1 + R_TOL));
+  if (mode == NSLM_COMPRESS_SHARED) ck_assert_double_le(pc.max_r, fmax(1.0, rb) * (1 + R_TOL));
   nslm_path_destroy(path);
   nslm_params_destroy(out);
   nslm_construct_opts_destroy(o);
@@ -720,7 +724,7 @@ static int run_connect(inst_t *in, const nslm_params *t, const nslm_params *g, i
   ck_assert_msg(pc.max_const_dev <= CONST_TOL, "constant deviation %g", pc.max_const_dev);
   ck_assert_msg(pc.max_convex_viol <= CONVEX_TOL, "convexity violation %g", pc.max_convex_viol);
   check_certificates(in, path);
-  if (mode == NSLM_COMPRESS_ROW)
+  if (mode != NSLM_COMPRESS_JOINT) /* ROW and SHARED */
     ck_assert_msg(pc.max_r <= fmax(rt, rg) * (1 + R_TOL), "r %.17g > max(%.17g, %.17g)", pc.max_r, rt, rg);
   nslm_path_destroy(path);
   /* descent: never increases, ends at or below min(L(Theta), L(Gamma)) */
@@ -788,6 +792,28 @@ START_TEST(connect_joint_property) { connect_property(NSLM_COMPRESS_JOINT, 0, 32
 END_TEST
 
 START_TEST(connect_row_property) { connect_property(NSLM_COMPRESS_ROW, 0, 48); }
+END_TEST
+
+START_TEST(connect_shared_property) { connect_property(NSLM_COMPRESS_SHARED, 100, 16); }
+END_TEST
+
+START_TEST(compress_shared_prunes_exactly) {
+  nslmt_rng rng;
+  nslmt_seed(&rng, 17);
+  for (int i = 0; i < 12; i++) {
+    inst_t in;
+    size_t depth = 1 + (size_t)i % 3, n = 3 + (size_t)(i % 5);
+    inst_make(&in, &rng, depth, 3, 40, 1 + 2 * (size_t)(i % 2), n, i % 7, NSLM_LOSS_SQUARED, QS[i % 4],
+              i % 3 != 2);
+    nslm_params *t;
+    ck_assert_int_eq(nslm_params_create(&t, in.net), NSLM_OK);
+    random_params(&rng, &in, t);
+    make_feasible(&in, t, t);
+    check_compress(&in, t, NSLM_COMPRESS_SHARED);
+    nslm_params_destroy(t);
+    inst_free(&in);
+  }
+}
 END_TEST
 
 /* The paper's theorem as a test: at width 2 m (n+1)^l connect succeeds in
@@ -1112,11 +1138,13 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, compress_joint_prunes_exactly);
   tcase_add_test(tc, compress_row_prunes_exactly);
+  tcase_add_test(tc, compress_shared_prunes_exactly);
   suite_add_tcase(s, tc);
   tc = tcase_create("connect");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, connect_joint_property);
   tcase_add_test(tc, connect_row_property);
+  tcase_add_test(tc, connect_shared_property);
   tcase_add_test(tc, theorem_width_suffices);
   tcase_add_test(tc, too_narrow_with_exact_numbers);
   suite_add_tcase(s, tc);
