@@ -524,7 +524,7 @@ typedef struct nslm_construct_opts nslm_construct_opts;
 enum {
   NSLM_COMPRESS_ROW = 0,   /* per-row Caratheodory, q = 1: r(Theta) never increases */
   NSLM_COMPRESS_JOINT = 1, /* rank-revealing row basis of A_j: width rank(A_j) <= n */
-  NSLM_COMPRESS_SHARED = 2 /* rows prefer units already in use, within the r budget */
+  NSLM_COMPRESS_SHARED = 2 /* JOINT rows where they fit the r budget, ROW rows elsewhere */
 };
 
 /* Option keys: int options through *_set_int, double options through
@@ -574,7 +574,7 @@ NSLM_API int nslm_params_permute_units(nslm_params *out, const nslm_params *thet
  * r(Theta) and r(Theta-bar) (0 when con is NULL = unconstrained).  JOINT
  * mode under an active constraint fails with NSLM_ERR_INFEASIBLE when it
  * would raise r above max(1, r(Theta)); r_before and r_after are set
- * even then. */
+ * even then.  SHARED keeps r <= max(1, r(Theta)). */
 NSLM_API int nslm_compress(const nslm_net *net, const nslm_params *theta,
                            const nslm_data *data, const nslm_constraint *con,
                            const nslm_construct_opts *opts, nslm_params *out,
