@@ -11,6 +11,11 @@
  *         moonshot_seconds (build + certify; goal < 10 on 2 cores), the
  *         certificate's pass/fail and moonshot_peak_rss_mb (the process's
  *         peak resident set, reached in this case).
+ *   (iv)  SHARED vs ROW (the stretch mode's figure of merit): active widths
+ *         per hidden layer of nslm_compress_widths under a binding
+ *         constraint, for case (ii)'s shape and a 10-output variant;
+ *         prints shared_vs_row_widths = sum SHARED / sum ROW (< 1: fewer
+ *         units).
  * Threads: the library's products use the net's thread count (default:
  * every core); LAPACK's own BLAS calls use BLIS's process-wide setting,
  * which this program sets to the same count through BLIS_NUM_THREADS when
@@ -195,6 +200,33 @@ static double run_case(const case_t *c, size_t threads, int reps, double *limit)
   return passed ? b + ce : -(b + ce);
 }
 
+/* Active widths of one compression per mode; returns sum SHARED / sum ROW. */
+static double widths_case(const case_t *c, size_t threads) {
+  problem_t p;
+  problem_make(&p, c, threads);
+  static const int modes[3] = {NSLM_COMPRESS_ROW, NSLM_COMPRESS_SHARED, NSLM_COMPRESS_JOINT};
+  static const char *names[3] = {"ROW", "SHARED", "JOINT"};
+  size_t sums[3] = {0, 0, 0};
+  printf("%s: d=%zu hidden %zux%zu m=%zu n=%zu constrained (binding): active widths\n", c->name,
+         c->widths[0], c->depth, c->widths[1], c->widths[c->depth + 1], c->n);
+  for (int k = 0; k < 3; k++) {
+    nslm_construct_opts *o;
+    size_t act[6];
+    CHECK(nslm_construct_opts_create(&o));
+    CHECK(nslm_construct_opts_set_int(o, NSLM_CONSTRUCT_MODE, modes[k]));
+    CHECK(nslm_compress_widths(p.net, p.t, p.data, p.con, o, act, c->depth));
+    printf("  %-6s", names[k]);
+    for (size_t j = 0; j < c->depth; j++) {
+      printf(" %zu", act[j]);
+      sums[k] += act[j];
+    }
+    printf("%s\n", k == 2 ? "   (may raise r: reference only)" : "");
+    nslm_construct_opts_destroy(o);
+  }
+  problem_free(&p);
+  return (double)sums[1] / (double)sums[0];
+}
+
 int main(int argc, char **argv) {
   int skip_moon = 0, only_moon = 0, reps = 3;
   for (int i = 1; i < argc; i++) {
@@ -225,6 +257,10 @@ int main(int argc, char **argv) {
     double lim, t1 = run_case(&c1, threads, reps, &lim);
     printf("connect_vs_limit = %.2f\n", fabs(t1) / lim);
     run_case(&c2, threads, reps, NULL);
+    case_t c4 = {"(iv) shared", 2, {8, 512, 512, 1}, 12, NSLM_COMPRESS_SHARED, 1};
+    case_t c5 = {"(iv) shared, m=10", 2, {8, 512, 512, 10}, 30, NSLM_COMPRESS_SHARED, 1};
+    double r4 = widths_case(&c4, threads), r5 = widths_case(&c5, threads);
+    printf("shared_vs_row_widths = %.3f (m=1), %.3f (m=10)\n", r4, r5);
   }
   if (!skip_moon) {
     case_t c3 = {"(iii) moonshot", 3, {64, 4096, 4096, 4096, 10}, 1000, NSLM_COMPRESS_JOINT, 0};
