@@ -423,12 +423,13 @@ NSLM_API int nslm_certificate_summary(const nslm_certificate *cert, char *buf, s
 
 /* ---- The descent cut (Lemma 4) -----------------------------------------
  * Cuts the path at c = argmin of the risk over its first CONVEX segment
- * (every earlier segment must be CONSTANT): closed form for the squared
- * loss, golden-section search otherwise (bracket < NSLM_DESCENT_TOL_T),
- * from the two endpoint outputs.  *out claims a nonincreasing risk; t_cut
- * (global t of the cut on path) and risk_end (risk at the cut, evaluated)
- * may be NULL. */
-#define NSLM_DESCENT_TOL_T 1e-9
+ * (every earlier segment must be CONSTANT), from the two endpoint outputs
+ * alone: closed form for the squared loss; otherwise bisection on the sign
+ * of the slope (from the loss's gradient) until the bracket is shorter
+ * than NSLM_DESCENT_TOL_T, c = its end with a nonpositive slope.  *out
+ * claims a nonincreasing risk; t_cut (global t of the cut on path) and
+ * risk_end (risk at the cut, evaluated) may be NULL. */
+#define NSLM_DESCENT_TOL_T 1e-12
 NSLM_API int nslm_path_descent(nslm_path **out, const nslm_path *path, const nslm_net *net,
                                const nslm_data *data, const nslm_loss *loss, double *t_cut,
                                double *risk_end, nslm_progress_fn progress, void *user_data);
