@@ -9,7 +9,6 @@
 #include <stdio.h>
 
 #include "nslm.h"
-#include "weak.h"
 
 /* Exit codes, documented in nslm(1). */
 enum {
