@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <blis.h> /* only to ask which path BLIS takes for a product (store_rows) */
+
 #include "alloc.h"
 #include "blas.h"
 #include "data.h"
@@ -15,9 +17,12 @@
 
 /* Products with fewer floating-point operations than this run on one
  * thread: below it, waking a thread team costs more than the second core
- * saves (measured with bench/bench_forward's small network: a 64 x 256 x 64
- * product, 2.1 MFLOP, takes ~50 us on one thread). */
-#define NSLMI_SMALL_GEMM_FLOPS 4.0e6
+ * saves (BLIS 0.9, 2 cores: 64 x 256 x 8, 0.26 MFLOP, ~10 us on one
+ * thread, no faster on two; 64 x 256 x 64, 2.1 MFLOP, ~44 us on one, ~33
+ * on two). */
+#ifndef NSLMI_SMALL_GEMM_FLOPS
+#define NSLMI_SMALL_GEMM_FLOPS 1.0e6
+#endif
 
 size_t nslmi_gemm_threads(size_t nthreads, size_t m, size_t n, size_t k) {
   double flops = 2.0 * (double)m * (double)n * (double)k;
@@ -99,10 +104,59 @@ static int blis_layout_ok(size_t m, size_t n, ptrdiff_t *rs, ptrdiff_t *cs) {
   return 1;
 }
 
-static void copy_out(size_t rows, size_t cols, const double *src, double *dst, ptrdiff_t rs,
-                     ptrdiff_t cs) {
-  if (cs == 1 && rs == (ptrdiff_t)cols) memcpy(dst, src, rows * cols * sizeof *src);
-  else nslmi_copy_out(rows, cols, src, dst, rs, cs);
+/* dst (strided) := src (strided), rows x cols; the loop runs along the
+ * destination's unit stride when it has one. */
+static void copy_strided(size_t rows, size_t cols, const double *src, ptrdiff_t rss,
+                         ptrdiff_t css, double *dst, ptrdiff_t rsd, ptrdiff_t csd) {
+  if (rss == (ptrdiff_t)cols && css == 1 && rsd == (ptrdiff_t)cols && csd == 1) {
+    memcpy(dst, src, rows * cols * sizeof *src);
+  } else if (rsd == 1 && csd != 1) {
+    for (size_t k = 0; k < cols; k++)
+      for (size_t i = 0; i < rows; i++)
+        dst[(ptrdiff_t)i + (ptrdiff_t)k * csd] = src[(ptrdiff_t)i * rss + (ptrdiff_t)k * css];
+  } else {
+    for (size_t i = 0; i < rows; i++)
+      for (size_t k = 0; k < cols; k++)
+        dst[(ptrdiff_t)i * rsd + (ptrdiff_t)k * csd] = src[(ptrdiff_t)i * rss + (ptrdiff_t)k * css];
+  }
+}
+
+/* Storage of an intermediate A_{j+1} = f(Theta^j A_j) (p x n).  BLIS
+ * takes its small/unpacked ("sup") path when a dimension is below its
+ * thresholds (zen3: m, n < 256 or k < 220); there, storing the result
+ * samples-as-rows (element (r, i) at i*p + r) and reading the next layer's
+ * input that way is markedly faster (BLIS 0.9, 64 x 256 x 64: ~44 us
+ * instead of ~58 us on one thread; the m = 1 output layer 2.3 us instead
+ * of 5.5 us).  On the packed path it is the other way round (2048 x 512 x
+ * 2048 on two threads: 2.5 times slower samples-as-rows), so large
+ * products keep the samples-as-columns layout of the features.  Only
+ * speed depends on this choice. */
+static int store_rows(size_t m, size_t n, size_t k) {
+  cntx_t *cntx = (cntx_t *)bli_gks_query_cntx();
+  return bli_cntx_l3_sup_thresh_is_met(BLIS_DOUBLE, (dim_t)m, (dim_t)n, (dim_t)k, cntx) ? 1 : 0;
+}
+
+/* Activation in place: nslmi_act_apply, with ReLU written four values at
+ * a time so that GCC emits branch-free vector code at -O2 (compare and
+ * mask instead of a mispredicted branch per value: nslmi_act_apply's ReLU
+ * took ~30% of the small benchmark network's time).  The values are
+ * exactly nslmi_act_apply's: x > 0 ? x : 0, so NaN and -0 map alike. */
+static int act_apply(const nslmi_activation *a, double *x, size_t len) {
+  size_t i = 0;
+  switch (a->kind) {
+  case NSLM_ACT_IDENTITY: return NSLM_OK;
+  case NSLM_ACT_RELU:
+    for (; i + 4 <= len; i += 4) {
+      double v0 = x[i], v1 = x[i + 1], v2 = x[i + 2], v3 = x[i + 3];
+      x[i] = v0 > 0.0 ? v0 : 0.0;
+      x[i + 1] = v1 > 0.0 ? v1 : 0.0;
+      x[i + 2] = v2 > 0.0 ? v2 : 0.0;
+      x[i + 3] = v3 > 0.0 ? v3 : 0.0;
+    }
+    for (; i < len; i++) x[i] = x[i] > 0.0 ? x[i] : 0.0;
+    return NSLM_OK;
+  default: return nslmi_act_apply(a, x, len);
+  }
 }
 
 /* Largest p_k * n over k in lo..hi (nonempty); 0 with *ok = 0 on overflow. */
@@ -118,13 +172,13 @@ static size_t max_layer_size(const nslm_net *net, size_t lo, size_t hi, size_t n
   return mx;
 }
 
-/* Layers j0..upto-1 from A_{j0} = src (p_{j0} x n, contiguous) to A_upto
- * at dst with strides (rsd, csd).  buf[0], buf[1]: max_{j0<k<=upto} p_k n
- * doubles each, distinct from src and dst.  dst is written last, after
- * every fallible step. */
+/* Layers j0..upto-1 from A_{j0} = src (p_{j0} x n with strides (rss,
+ * css)) to A_upto at dst with strides (rsd, csd).  buf[0], buf[1]:
+ * max_{j0<k<=upto} p_k n doubles each, distinct from src and dst.  dst is
+ * written last, after every fallible step. */
 static int chain(const nslm_net *net, const nslm_params *theta, size_t j0, const double *src,
-                 size_t n, size_t upto, double *dst, ptrdiff_t rsd, ptrdiff_t csd,
-                 double *buf[2]) {
+                 ptrdiff_t rss, ptrdiff_t css, size_t n, size_t upto, double *dst, ptrdiff_t rsd,
+                 ptrdiff_t csd, double *buf[2]) {
   size_t l = net->depth, T = nslmi_net_threads(net);
   const size_t *p = net->widths;
   int cur = 0;
@@ -136,22 +190,29 @@ static int chain(const nslm_net *net, const nslm_params *theta, size_t j0, const
        * product, so it may go straight into the caller's buffer. */
       ptrdiff_t r = rsd, c = csd;
       if (blis_layout_ok(rows, n, &r, &c)) {
-        nslmi_gemm(0, 0, rows, n, k, 1.0, theta->w[j], (ptrdiff_t)k, 1, src, (ptrdiff_t)n, 1,
-                   0.0, dst, r, c, thr);
+        nslmi_gemm(0, 0, rows, n, k, 1.0, theta->w[j], (ptrdiff_t)k, 1, src, rss, css, 0.0, dst,
+                   r, c, thr);
         return NSLM_OK;
       }
     }
     double *t = buf[cur];
     cur ^= 1;
-    nslmi_gemm(0, 0, rows, n, k, 1.0, theta->w[j], (ptrdiff_t)k, 1, src, (ptrdiff_t)n, 1, 0.0,
-               t, (ptrdiff_t)n, 1, thr);
-    if (j + 1 <= l) {
-      int st = nslmi_act_apply(&net->act[j + 1], t, rows * n);
+    ptrdiff_t rst = (ptrdiff_t)n, cst = 1;
+    if (rows > 1 && n > 1 && store_rows(rows, n, k)) {
+      rst = 1;
+      cst = (ptrdiff_t)rows;
+    }
+    nslmi_gemm(0, 0, rows, n, k, 1.0, theta->w[j], (ptrdiff_t)k, 1, src, rss, css, 0.0, t, rst,
+               cst, thr);
+    if (j + 1 <= l) { /* elementwise: the storage order does not matter */
+      int st = act_apply(&net->act[j + 1], t, rows * n);
       if (st) return st;
     }
     src = t;
+    rss = rst;
+    css = cst;
   }
-  copy_out(p[upto], n, src, dst, rsd, csd);
+  copy_strided(p[upto], n, src, rss, css, dst, rsd, csd);
   return NSLM_OK;
 }
 
@@ -167,13 +228,13 @@ size_t nslmi_forward_work_size(const nslm_net *net, size_t upto, size_t n, int *
 int nslmi_forward_to(const nslm_net *net, const nslm_params *theta, const double *a0, size_t n,
                      size_t upto, double *dst, ptrdiff_t rsd, ptrdiff_t csd, double *work) {
   if (upto == 0) {
-    copy_out(net->widths[0], n, a0, dst, rsd, csd);
+    copy_strided(net->widths[0], n, a0, (ptrdiff_t)n, 1, dst, rsd, csd);
     return NSLM_OK;
   }
   int ok;
   size_t half = max_layer_size(net, 1, upto, n, &ok);
   double *buf[2] = {work, work + half};
-  return chain(net, theta, 0, a0, n, upto, dst, rsd, csd, buf);
+  return chain(net, theta, 0, a0, (ptrdiff_t)n, 1, n, upto, dst, rsd, csd, buf);
 }
 
 int nslmi_forward_from(const nslm_net *net, const nslm_params *theta, size_t j, double *z,
@@ -183,7 +244,7 @@ int nslmi_forward_from(const nslm_net *net, const nslm_params *theta, size_t j, 
     memmove(out, z, m * n * sizeof *z);
     return NSLM_OK;
   }
-  int st = nslmi_act_apply(&net->act[j], z, net->widths[j] * n);
+  int st = act_apply(&net->act[j], z, net->widths[j] * n);
   if (st) return st;
   double *buf[2] = {NULL, NULL}, *work = NULL;
   if (j < l) {
@@ -196,7 +257,7 @@ int nslmi_forward_from(const nslm_net *net, const nslm_params *theta, size_t j, 
     buf[0] = work;
     buf[1] = work + half;
   }
-  st = chain(net, theta, j, z, n, l + 1, out, (ptrdiff_t)n, 1, buf);
+  st = chain(net, theta, j, z, (ptrdiff_t)n, 1, n, l + 1, out, (ptrdiff_t)n, 1, buf);
   nslmi_free(work);
   return st;
 }
@@ -272,7 +333,7 @@ int nslmi_forward(const nslm_net *net, const nslm_params *theta, const nslm_data
                0.0, t, (ptrdiff_t)n, 1, nslmi_gemm_threads(T, rows, n, k));
     if (keep_pre) memcpy(f->a[j + 1], t, rows * n * sizeof *t);
     if (j + 1 <= l) {
-      st = nslmi_act_apply(&net->act[j + 1], f->a[j + 1], rows * n);
+      st = act_apply(&net->act[j + 1], f->a[j + 1], rows * n);
       if (st) {
         nslmi_features_free(f);
         return st;

@@ -215,10 +215,13 @@ static size_t random_shape(nslmt_rng *r, int shape, size_t *widths, size_t *n) {
     break;
   case 1: *n = nslmt_range(r, 40, 80); widths[0] = 2; break; /* tall */
   case 2: widths[0] = nslmt_range(r, 30, 60); *n = nslmt_range(r, 1, 3); break; /* wide */
-  case 3: /* large enough for multi-threaded products */
+  case 3: /* large enough for multi-threaded products, and a first product
+           * (260 x 260 x 230) big enough for BLIS's packed path, whose
+           * result the library stores samples-as-columns, while the
+           * second (40 x 260 x 260) takes the small path (samples-as-rows) */
     depth = 2;
-    widths[0] = 50; widths[1] = 180; widths[2] = 150; widths[3] = 3;
-    *n = 120;
+    widths[0] = 230; widths[1] = 260; widths[2] = 40; widths[3] = 3;
+    *n = 260;
     break;
   default: break;
   }
