@@ -29,8 +29,11 @@
  * of the loss at o_b; for a convex risk a nonpositive left slope at the end
  * means it never increases); GENERAL segments cannot be proved.
  *
- * SAMPLED: the risk at k uniform points per segment, measures relative to
- * the largest sum_i |l_i| over the points concerned. */
+ * SAMPLED: the risk at k uniform points per segment; every measure is
+ * relative to one scale for the whole path: the largest sum_i |l_i| over
+ * the sampled points, or the risk of the zero output if that is larger
+ * (near a global minimum the risk is all rounding, and a scale of its own
+ * would turn rounding into O(1) "deviations"). */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -457,28 +460,48 @@ static int certify_sampled(nslm_certificate *c, const nslm_path *path, const nsl
     }
     last = L[np - 1];
     if (S == 0) break;
+    /* Raw measures; divided by the path's scale at the end. */
     double m = 0.0;
     if (c->claim[s] == NSLM_SEG_CONSTANT) {
       for (size_t i = 1; i < np; i++) {
-        double d = fabs(L[i] - L[0]) / scale;
+        double d = fabs(L[i] - L[0]);
         if (!(d <= m)) m = d;
       }
-      if (m > mc) mc = m;
     } else if (c->claim[s] == NSLM_SEG_CONVEX) {
       for (size_t i = 1; i + 1 < np; i++) {
         double d2 = L[i - 1] - 2.0 * L[i] + L[i + 1];
-        double v = d2 < 0.0 ? -d2 / scale : 0.0;
+        double v = d2 < 0.0 ? -d2 : 0.0;
         if (!(v <= m)) m = v;
       }
-      if (m > mv) mv = m;
     }
     c->measure[s] = m;
+  }
+  /* The scale: the largest sum_i |l_i| over the sampled points, or the
+   * risk of the zero output if larger (the problem's own scale: near a
+   * global minimum the risk itself is all rounding). */
+  double null_abs = 0.0;
+  {
+    size_t m = path->widths[path->depth + 1];
+    double *zero = nslmi_calloc(m * n, sizeof(double)), tot;
+    if (zero == NULL) {
+      st = NSLMI_FAIL(NSLM_ERR_NOMEM, "certificate buffers");
+      goto done;
+    }
+    if (nslmi_loss_batch(loss, m, n, zero, data->y, losses, &tot, NULL) == NSLM_OK)
+      for (size_t q = 0; q < n; q++) null_abs += fabs(losses[q]);
+    nslmi_free(zero);
+  }
+  double scale = path_scale > null_abs ? path_scale : null_abs;
+  for (size_t s = 0; s < S; s++) {
+    c->measure[s] /= scale;
+    if (c->claim[s] == NSLM_SEG_CONSTANT && c->measure[s] > mc) mc = c->measure[s];
+    if (c->claim[s] == NSLM_SEG_CONVEX && c->measure[s] > mv) mv = c->measure[s];
   }
   c->fig[NSLM_CERT_RISK_START] = first;
   c->fig[NSLM_CERT_RISK_END] = last;
   c->fig[NSLM_CERT_MAX_CONSTANT_DEVIATION] = mc;
   c->fig[NSLM_CERT_MAX_CONVEXITY_VIOLATION] = mv;
-  c->fig[NSLM_CERT_MAX_INCREASE] = max_inc / path_scale;
+  c->fig[NSLM_CERT_MAX_INCREASE] = max_inc / scale;
   c->fig[NSLM_CERT_RISK_EVALUATIONS] = ev.flops / nslmi_forward_flops(net, n);
   (void)con;
 done:
@@ -583,8 +606,9 @@ int nslm_certificate_summary(const nslm_certificate *cert, char *buf, size_t cap
   int alg = cert->kind == NSLM_CERT_ALGEBRAIC;
   char inc[96];
   if (f[NSLM_CERT_CLAIMS_NONINCREASING] != 0.0)
-    snprintf(inc, sizeof inc, "nonincreasing: max increase %.3g (tol %.3g)", f[NSLM_CERT_MAX_INCREASE],
-             cert->tol[NSLM_TOL_INCREASE]);
+    snprintf(inc, sizeof inc, "nonincreasing %s: max increase %.3g (tol %.3g)",
+             f[NSLM_CERT_MAX_INCREASE] <= cert->tol[NSLM_TOL_INCREASE] ? "holds" : "VIOLATED",
+             f[NSLM_CERT_MAX_INCREASE], cert->tol[NSLM_TOL_INCREASE]);
   else
     snprintf(inc, sizeof inc, "nonincreasing: not claimed");
   char tols[96];
@@ -599,10 +623,12 @@ int nslm_certificate_summary(const nslm_certificate *cert, char *buf, size_t cap
   char line[768];
   int len = snprintf(line, sizeof line,
                      "%s %s: %zu segments (%zu CONSTANT, %zu CONVEX, %zu GENERAL), %zu failing; "
-                     "%s; %s; max r %.6g (%s, tol %.3g); risk %.10g -> %.10g; cost %.3g evaluations",
+                     "%s; %s; %s: max r %.6g (%s, tol %.3g); risk %.10g -> %.10g; cost %.3g evaluations",
                      alg ? "ALGEBRAIC" : "SAMPLED", cert_passes(cert) ? "PASS" : "FAIL", cert->nseg,
                      nk[NSLM_SEG_CONSTANT], nk[NSLM_SEG_CONVEX], nk[NSLM_SEG_GENERAL],
-                     failed_segments(cert), tols, inc, f[NSLM_CERT_MAX_R],
+                     failed_segments(cert), tols, inc,
+                     f[NSLM_CERT_MAX_R] <= 1.0 + cert->tol[NSLM_TOL_FEASIBLE] ? "feasible" : "INFEASIBLE",
+                     f[NSLM_CERT_MAX_R],
                      f[NSLM_CERT_R_EXACT] != 0.0 ? "exact" : "sampled", cert->tol[NSLM_TOL_FEASIBLE],
                      f[NSLM_CERT_RISK_START], f[NSLM_CERT_RISK_END], f[NSLM_CERT_RISK_EVALUATIONS]);
   if (len < 0) return NSLMI_FAIL(NSLM_ERR_NUMERIC, "formatting failed");

@@ -5,6 +5,8 @@
  * linearGradient), so every browser and XML parser reads them. */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -31,6 +33,9 @@ static double nice_step(double raw) {
 /* An axis covering [lo, hi] with about nticks nice ticks. */
 static axis make_axis(double lo, double hi, int nticks, int expand) {
   axis a;
+  /* A range that is rounding around one value (a CONSTANT profile) is
+   * drawn as flat, not magnified into 17-digit tick labels. */
+  if (hi - lo <= 1e-9 * fmax(fabs(lo), fabs(hi))) hi = lo;
   if (!(hi > lo)) {
     double d = fabs(lo) > 0.0 ? 0.05 * fabs(lo) : 1.0;
     lo -= d;
@@ -51,7 +56,10 @@ static axis make_axis(double lo, double hi, int nticks, int expand) {
     a.hi = hi;
   }
   double mag = fmax(fabs(a.lo), fabs(a.hi));
+  /* Enough digits to tell the ticks apart, and all the integer digits. */
   int d = mag > 0.0 ? (int)ceil(log10(mag / a.step)) + 1 : 1;
+  int di = mag >= 1.0 ? (int)floor(log10(mag)) + 1 : 1;
+  if (di > d && di <= 6) d = di;
   a.digits = d < 2 ? 2 : d > 15 ? 15 : d;
   return a;
 }
@@ -69,6 +77,8 @@ static double tick_value(double first, const axis *a, size_t i) {
   double v = first + (double)i * a->step;
   return fabs(v) < 1e-12 * a->step ? 0.0 : v; /* no "-0" or 1e-17 labels */
 }
+
+static int label_width(const axis *a);
 
 static double map(double v, double lo, double hi, double p0, double p1) {
   return p0 + (v - lo) / (hi - lo) * (p1 - p0);
@@ -137,7 +147,8 @@ static void y_axis(nslmi_strbuf *sb, const axis *ay, double xbase, double y0, do
                         xbase, y, xbase + 5.0 * side, y, color, xbase + 8.0 * side, y + 4,
                         side < 0 ? "end" : "start", color, ay->digits, v);
   }
-  double lx = xbase + (side < 0 ? -62.0 : 62.0), ly = (y0 + y1) / 2;
+  double off = 7.0 * label_width(ay) + 22.0;
+  double lx = xbase + (side < 0 ? -off : off), ly = (y0 + y1) / 2;
   nslmi_strbuf_printf(sb, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"14\" " FONT
                       " fill=\"%s\" transform=\"rotate(-90 %.2f %.2f)\">",
                       lx, ly, color, lx, ly);
@@ -155,13 +166,31 @@ static const char *kind_label(int kind) {
   return kind == NSLM_SEG_CONSTANT ? "CONSTANT" : kind == NSLM_SEG_CONVEX ? "CONVEX" : "GENERAL";
 }
 
+static const char *kind_short(int kind) {
+  return kind == NSLM_SEG_CONSTANT ? "const" : kind == NSLM_SEG_CONVEX ? "cvx" : "gen";
+}
+
+/* Characters of the widest tick label of an axis. */
+static int label_width(const axis *a) {
+  double first;
+  size_t cnt;
+  each_tick(a, &first, &cnt);
+  int w = 1;
+  for (size_t i = 0; i < cnt; i++) {
+    char b[64];
+    int n = snprintf(b, sizeof b, "%.*g", a->digits, tick_value(first, a, i));
+    if (n > w) w = n;
+  }
+  return w < 4 ? 4 : w;
+}
+
 int nslm_profile_write_svg(const char *filename, const nslm_path *path, size_t k,
                            const double *t, const double *risk, const double *r,
                            const char *title) {
   int st = nslmi_check_profile(__func__, filename, path, k, t, risk, r);
   if (st) return st;
-  const int W = 860, H = 500;
-  const double x0 = 90, x1 = W - (r ? 90 : 30), y0 = title ? 56 : 30, y1 = H - 66;
+  const int W = 860, H = 520;
+  const double y0 = title ? 56 : 30, y1 = H - 86;
   double tmin = t[0], tmax = t[0], lmin = risk[0], lmax = risk[0], rmin = 0, rmax = 0;
   for (size_t i = 0; i < k; i++) {
     tmin = fmin(tmin, t[i]);
@@ -184,6 +213,9 @@ int nslm_profile_write_svg(const char *filename, const nslm_path *path, size_t k
   if (!(ax.hi > ax.lo)) ax = make_axis(tmin - 0.5, tmax + 0.5, 8, 0);
   axis ay = make_axis(lmin, lmax, 6, 1);
   axis ar = make_axis(rmin, rmax, 6, 1);
+  /* Margins wide enough for the tick labels (about 7 px a character). */
+  const double x0 = 40 + 7.0 * label_width(&ay);
+  const double x1 = W - (r ? 40 + 7.0 * label_width(&ar) : 30);
 
   nslmi_strbuf sb;
   nslmi_strbuf_init(&sb);
@@ -195,14 +227,12 @@ int nslm_profile_write_svg(const char *filename, const nslm_path *path, size_t k
     double b = map((double)(s + 1) / (double)S, ax.lo, ax.hi, x0, x1);
     nslmi_strbuf_printf(&sb, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n",
                         a, y0, b - a, y1 - y0, kind_fill(path->kind[s]));
-    if (b - a >= 58)
+    /* The kind's name where it fits, a short form where that fits. */
+    const char *lab = b - a >= 72 ? kind_label(path->kind[s]) : b - a >= 30 ? kind_short(path->kind[s]) : NULL;
+    if (lab)
       nslmi_strbuf_printf(&sb, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"11\" " FONT
                           " fill=\"#555555\">%s</text>\n",
-                          (a + b) / 2, y0 + 14, kind_label(path->kind[s]));
-    else if (b - a >= 14)
-      nslmi_strbuf_printf(&sb, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"10\" " FONT
-                          " fill=\"#555555\">%c</text>\n",
-                          (a + b) / 2, y0 + 14, kind_label(path->kind[s])[0]);
+                          (a + b) / 2, y0 + 14, lab);
   }
   y_axis(&sb, &ay, x0, y0, y1, -1, x1, "risk", "#1f4e9c");
   for (size_t s = 1; s < S; s++) {
@@ -235,7 +265,7 @@ int nslm_profile_write_svg(const char *filename, const nslm_path *path, size_t k
     nslmi_strbuf_printf(&sb, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"#1f4e9c\"/>\n",
                         map(t[0], ax.lo, ax.hi, x0, x1), map(risk[0], ay.lo, ay.hi, y1, y0));
   /* Legend, below the plot. */
-  double lx = x0, ly = H - 12;
+  double lx = x0, ly = H - 14;
   nslmi_strbuf_printf(&sb, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#1f4e9c\" "
                       "stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" " FONT
                       " fill=\"#333333\">risk</text>\n",
@@ -270,6 +300,11 @@ static const unsigned char VIRIDIS[10][3] = {
     {0x44, 0x01, 0x54}, {0x48, 0x28, 0x78}, {0x3e, 0x49, 0x89}, {0x31, 0x68, 0x8e},
     {0x26, 0x82, 0x8e}, {0x1f, 0x9e, 0x89}, {0x35, 0xb7, 0x79}, {0x6e, 0xce, 0x58},
     {0xb5, 0xde, 0x2b}, {0xfd, 0xe7, 0x25}};
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
 
 static void color(double s, char out[8]) {
   if (!(s > 0.0)) s = 0.0;
@@ -360,7 +395,7 @@ int nslm_plane_write_svg(const char *filename, size_t na, double amin, double am
   if (nmarks > 1000) return NSLMI_FAIL(NSLM_ERR_DOMAIN, "nmarks %zu is too many (max 1000)", nmarks);
   for (size_t i = 0; i < 2 * nmarks; i++)
     if (!isfinite(marks[i])) return NSLMI_FAIL(NSLM_ERR_NONFINITE, "marks[%zu] is not finite", i);
-  const int W = 780, H = 660;
+  const int W = 800, H = 660;
   const double px0 = 90, px1 = 610, py0 = title ? 56 : 30, py1 = py0 + 520;
   double vmin = values[0], vmax = values[0];
   for (size_t i = 0; i < na; i++)
@@ -369,6 +404,27 @@ int nslm_plane_write_svg(const char *filename, size_t na, double amin, double am
       vmin = fmin(vmin, v);
       vmax = fmax(vmax, v);
     }
+  /* Positive values spanning two decades or more above their 2% quantile
+   * (a loss around a minimum) are colored and contoured on a log scale
+   * from that quantile up; the few values below it (an exact minimum at
+   * 1e-30, say) get the darkest color instead of squashing the rest. */
+  size_t cnt = na * nb;
+  double *tv = nslmi_malloc_array(cnt, sizeof *tv);
+  if (tv == NULL) return NSLMI_FAIL(NSLM_ERR_NOMEM, "grid of %zu x %zu", na, nb);
+  for (size_t i = 0; i < na; i++)
+    for (size_t j = 0; j < nb; j++) tv[i * nb + j] = values[(ptrdiff_t)i * rs + (ptrdiff_t)j * cs];
+  qsort(tv, cnt, sizeof *tv, cmp_double);
+  double q02 = tv[(size_t)(0.02 * (double)(cnt - 1))];
+  int logscale = vmin > 0.0 && vmax / q02 >= 100.0;
+  for (size_t i = 0; i < na; i++)
+    for (size_t j = 0; j < nb; j++) {
+      double v = values[(ptrdiff_t)i * rs + (ptrdiff_t)j * cs];
+      tv[i * nb + j] = logscale ? log10(fmax(v, q02)) : v;
+    }
+  if (logscale) {
+    vmin = log10(q02);
+    vmax = log10(vmax);
+  }
   /* The grid nodes are cell centres; the axes cover half a cell more. */
   double da = na > 1 ? (amax - amin) / (double)(na - 1) : (amax != amin ? fabs(amax - amin) : 1.0);
   double db = nb > 1 ? (bmax - bmin) / (double)(nb - 1) : (bmax != bmin ? fabs(bmax - bmin) : 1.0);
@@ -386,7 +442,7 @@ int nslm_plane_write_svg(const char *filename, size_t na, double amin, double am
   nslmi_strbuf_init(&sb);
   svg_open(&sb, W, H, title);
   /* Cells. */
-  grid g = {na, nb, values, rs, cs, map(amin, ax.lo, ax.hi, px0, px1), map(amax, ax.lo, ax.hi, px0, px1),
+  grid g = {na, nb, tv, (ptrdiff_t)nb, 1, map(amin, ax.lo, ax.hi, px0, px1), map(amax, ax.lo, ax.hi, px0, px1),
             map(bmin, ay.lo, ay.hi, py1, py0), map(bmax, ay.lo, ay.hi, py1, py0)};
   double cw = fabs(map(da, 0, ax.hi - ax.lo, 0, px1 - px0));
   double ch = fabs(map(db, 0, ay.hi - ay.lo, 0, py1 - py0));
@@ -394,8 +450,7 @@ int nslm_plane_write_svg(const char *filename, size_t na, double amin, double am
   for (size_t i = 0; i < na; i++)
     for (size_t j = 0; j < nb; j++) {
       char col[8];
-      double v = values[(ptrdiff_t)i * rs + (ptrdiff_t)j * cs];
-      color((v - vlo) / (vhi - vlo), col);
+      color((tv[i * nb + j] - vlo) / (vhi - vlo), col);
       double cx = gx(&g, (double)i), cy = gy(&g, (double)j);
       /* +0.6 px of overlap hides seams between cells. */
       nslmi_strbuf_printf(&sb, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n",
@@ -441,20 +496,22 @@ int nslm_plane_write_svg(const char *filename, size_t na, double amin, double am
                       bx, py0, bw, py1 - py0);
   {
     double first;
-    size_t cnt;
-    each_tick(&av, &first, &cnt);
-    for (size_t i = 0; i < cnt; i++) {
+    size_t nt;
+    each_tick(&av, &first, &nt);
+    for (size_t i = 0; i < nt; i++) {
       double v = tick_value(first, &av, i), y = map(v, vlo, vhi, py1, py0);
       nslmi_strbuf_printf(&sb, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#333333\"/>"
                           "<text x=\"%.2f\" y=\"%.2f\" font-size=\"12\" " FONT " fill=\"#333333\">%.*g</text>\n",
-                          bx + bw, y, bx + bw + 5, y, bx + bw + 8, y + 4, av.digits, v);
+                          bx + bw, y, bx + bw + 5, y, bx + bw + 8, y + 4, logscale ? 3 : av.digits,
+                          logscale ? pow(10.0, v) : v);
     }
     nslmi_strbuf_printf(&sb, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"13\" " FONT
-                        " fill=\"#222222\">value</text>\n",
-                        bx + bw / 2, py0 - 8);
+                        " fill=\"#222222\">%s</text>\n",
+                        bx + bw / 2, py0 - 8, logscale ? "value (log scale)" : "value");
   }
   nslmi_strbuf_puts(&sb, "</svg>\n");
   st = nslmi_strbuf_save(&sb, filename, __func__);
   nslmi_strbuf_free(&sb);
+  nslmi_free(tv);
   return st;
 }

@@ -26,6 +26,17 @@ static double rel(double a, double b) {
   return fabs(a - b) / s;
 }
 
+/* sum_i |l(0, y_i)|: the risk of the zero output, the SAMPLED
+ * certificate's floor of its scale. */
+static double null_abs(const pt_prob *P) {
+  size_t m = P->w[P->l + 1];
+  double *zero = calloc(m, sizeof *zero), s = 0;
+  for (size_t i = 0; i < P->n; i++)
+    s += fabs(nslmt_ref_loss(P->loss_kind, P->loss_param, m, zero, P->y + i * m));
+  free(zero);
+  return s;
+}
+
 /* ------------------------------------------------------------ object */
 
 START_TEST(storage_is_changed_layers_only) {
@@ -594,15 +605,22 @@ START_TEST(sampled_measures_match_reference) {
   ck_assert_int_eq(nslm_path_append(path, rnd, NSLM_SEG_CONSTANT), NSLM_OK);
   nslm_certificate *c = certify(&P, path, NULL, NSLM_CERT_SAMPLED);
   ck_assert_int_eq(passed(c), 0);
+  /* The scale: the largest sum |l_i| over every sampled point of the
+   * path (9 per segment), or the zero output's risk if larger. */
   size_t K = 9, n = P.n;
-  double L[9], scale = 0, *ls = malloc(n * sizeof *ls);
-  for (size_t i = 0; i < K; i++) {
-    nslm_params *x = pt_interp(&P, last, rnd, (double)i / (K - 1));
-    L[i] = pt_ref_risk(&P, x, ls);
-    double a = 0;
-    for (size_t q = 0; q < n; q++) a += fabs(ls[q]);
-    scale = fmax(scale, a);
-    nslm_params_destroy(x);
+  double L[9], scale = null_abs(&P), *ls = malloc(n * sizeof *ls);
+  for (size_t sg = 0; sg < 6; sg++) {
+    nslm_params *ka = pt_knot(&P, path, sg), *kb = pt_knot(&P, path, sg + 1);
+    for (size_t i = 0; i < K; i++) {
+      nslm_params *x = pt_interp(&P, ka, kb, (double)i / (K - 1));
+      double v = pt_ref_risk(&P, x, ls), a = 0;
+      if (sg == 5) L[i] = v;
+      for (size_t q = 0; q < n; q++) a += fabs(ls[q]);
+      scale = fmax(scale, a);
+      nslm_params_destroy(x);
+    }
+    nslm_params_destroy(ka);
+    nslm_params_destroy(kb);
   }
   double dev = 0;
   for (size_t i = 1; i < K; i++) dev = fmax(dev, fabs(L[i] - L[0]) / scale);
@@ -687,7 +705,7 @@ START_TEST(nonconvex_sampled_is_caught) {
     pt_prob P;
     pt_prob_make(&P, 1, w, 6, NSLM_LOSS_SQUARED, acts, seed);
     nslm_params *a = pt_params(&P, seed, 3.0), *b = pt_params(&P, seed + 50, 3.0);
-    double L[9], viol = 0, scale = 0, ls[6];
+    double L[9], viol = 0, scale = null_abs(&P), ls[6];
     for (int i = 0; i < 9; i++) {
       nslm_params *x = pt_interp(&P, a, b, i / 8.0);
       L[i] = pt_ref_risk(&P, x, ls);
@@ -739,7 +757,8 @@ START_TEST(nonmonotone_claim_is_caught) {
     ck_assert_ptr_nonnull(strstr(line, "FAIL"));
     if (kind == NSLM_CERT_SAMPLED) {
       /* The increase is at least |la - lb| (the knots are sampled). */
-      double scale = fmax(la, lb); /* squared loss: sum |l_i| = L */
+      /* Squared loss: sum |l_i| = L, largest at the knots here. */
+      double scale = fmax(fmax(la, lb), null_abs(&P));
       ck_assert_double_ge(figure(c, NSLM_CERT_MAX_INCREASE), fabs(la - lb) / scale * (1 - 1e-9) - 1e-12);
     }
     nslm_certificate_destroy(c);
