@@ -10,6 +10,8 @@ only if nothing failed.
 """
 
 import os
+import re
+import subprocess
 import sys
 import traceback
 
@@ -27,6 +29,26 @@ except ImportError:
 if "NSLM_LIBRARY" not in os.environ:
     os.environ["NSLM_LIBRARY"] = os.path.join(TOP_BUILDDIR, "lib", ".libs", "libnslm.so")
 sys.path.insert(0, os.path.join(TOP_SRCDIR, "python"))
+
+
+def _asan_runtime(library):
+    """The ASan runtime a sanitizer build of the library needs, or None."""
+    try:
+        out = subprocess.run(["ldd", library], capture_output=True, text=True).stdout
+    except OSError:
+        return None
+    m = re.search(r"libasan\.so\S* => (\S+)", out)
+    return m.group(1) if m else None
+
+
+# A library built with -fsanitize=address cannot be dlopen'ed into a Python
+# that was not started with the ASan runtime first: start again with it
+# preloaded (the CI's sanitizer pass).
+_asan = _asan_runtime(os.environ["NSLM_LIBRARY"])
+if _asan and _asan not in os.environ.get("LD_PRELOAD", ""):
+    os.environ["LD_PRELOAD"] = " ".join(filter(None, [_asan, os.environ.get("LD_PRELOAD")]))
+    os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+    os.execv(sys.executable, [sys.executable] + sys.argv)
 
 
 def run(namespace):

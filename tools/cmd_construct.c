@@ -8,7 +8,7 @@
 #include "report.h"
 
 typedef struct {
-  const char *mode, *out, *path_out;
+  const char *mode, *out;
   double rank_tol;
 } construct_args;
 
@@ -17,7 +17,6 @@ static int construct_option(int c, const char *arg, void *ctx) {
   switch (c) {
   case OPT_MODE: a->mode = arg; return 0;
   case OPT_OUT: a->out = arg; return 0;
-  case OPT_PATH: a->path_out = arg; return 0;
   case OPT_RANK_TOL:
     if (cli_parse_double("--rank-tol", arg, &a->rank_tol)) return CLI_EUSAGE;
     return 0;
