@@ -37,6 +37,11 @@ int nslmi_relocate_run(nslm_params *work, const unsigned char *avoid, nslm_path 
 int nslmi_construct_check(const char *func, const nslm_net *net, const nslm_params *theta,
                           const nslm_data *data, const nslm_construct_opts *opts);
 
+/* Appends work to path as a knot that differs from the last one in layer
+ * j only (the path module's nslmi_path_append_layers: no comparison or
+ * check of the other layers). */
+int nslmi_append_layer(nslm_path *path, const nslm_params *work, size_t j, int kind);
+
 /* 1 if the constraint is active (non-NULL with a_r > 0 or b_r > 0). */
 int nslmi_constraint_active(const nslm_constraint *con);
 

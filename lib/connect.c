@@ -158,7 +158,7 @@ static int build_path(const char *func, const nslm_net *net, const nslm_params *
   int st = plan_make(func, net, theta, gamma, data, con, opts, 1, &p);
   if (st) return st;
   size_t l = net->depth;
-  nslm_path *path = p.pt, *rest = NULL, *cutp = NULL;
+  nslm_path *path = p.pt, *cutp = NULL;
   p.pt = NULL;
   nslm_params *w = p.tbar; /* the working knot */
   double c = 1.0;
@@ -167,12 +167,12 @@ static int build_path(const char *func, const nslm_net *net, const nslm_params *
   for (size_t j = 0; j < l && st == NSLM_OK; j++) {
     size_t sz = nslmi_params_layer_size(w, j);
     for (size_t i = 0; i < sz; i++) w->w[j][i] += p.gbar->w[j][i]; /* disjoint: exact */
-    st = nslm_path_append(path, w, NSLM_SEG_CONSTANT);
+    st = nslmi_append_layer(path, w, j, NSLM_SEG_CONSTANT);
   }
   /* phase 2 */
   if (st == NSLM_OK) {
     memcpy(w->w[l], p.gbar->w[l], nslmi_params_layer_size(w, l) * sizeof(double));
-    st = nslm_path_append(path, w, NSLM_SEG_CONVEX);
+    st = nslmi_append_layer(path, w, l, NSLM_SEG_CONVEX);
   }
   /* descent: the path module's cut at the minimizer of the CONVEX segment
    * (every earlier segment is CONSTANT) */
@@ -188,25 +188,23 @@ static int build_path(const char *func, const nslm_net *net, const nslm_params *
       cutp = NULL;
     }
   }
-  /* phase 3 and the way back to Gamma, unless the descent stopped early */
+  /* phase 3 and the way back to Gamma, unless the descent stopped early
+   * (the knots go straight onto the path, or onto the cut path) */
   if (st == NSLM_OK && c >= 1.0) {
-    st = nslm_path_create(&rest, net, w);
     for (size_t j = l; j-- > 0 && st == NSLM_OK;) {
       memcpy(w->w[j], p.gbar->w[j], nslmi_params_layer_size(w, j) * sizeof(double));
-      st = nslm_path_append(rest, w, NSLM_SEG_CONSTANT);
+      st = nslmi_append_layer(path, w, j, NSLM_SEG_CONSTANT);
     }
     /* reverse(compress(Gamma)): the knots of Gamma's compression, from
      * Gamma-bar back to Gamma (compression changed layer l first and
      * layer 0 last) */
     for (size_t j = 0; j <= l && st == NSLM_OK; j++) {
       memcpy(w->w[j], gamma->w[j], nslmi_params_layer_size(w, j) * sizeof(double));
-      st = nslm_path_append(rest, w, NSLM_SEG_CONSTANT);
+      st = nslmi_append_layer(path, w, j, NSLM_SEG_CONSTANT);
     }
-    if (st == NSLM_OK) st = nslm_path_extend(path, rest);
     /* the cut part never increases and the rest is CONSTANT */
     if (st == NSLM_OK && loss != NULL) st = nslm_path_set_nonincreasing(path, 1);
   }
-  nslm_path_destroy(rest);
   nslm_path_destroy(cutp);
   plan_free(&p);
   if (st) {
