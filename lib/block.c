@@ -33,12 +33,20 @@
 #include "matrix.h"
 #include "net.h"
 #include "params.h"
+#include "path.h"
 #include "status.h"
 #include "units.h"
 
 /* TEMPORARY until lib/caratheodory.c lands: a weak reference, so the
  * library links meanwhile (ROW mode then reports NSLM_ERR_UNSUPPORTED). */
 #pragma weak nslmi_carath_rows
+
+int nslmi_append_layer(nslm_path *path, const nslm_params *work, size_t j, int kind) {
+  unsigned char changed[work->depth + 1];
+  memset(changed, 0, sizeof changed);
+  changed[j] = 1;
+  return nslmi_path_append_layers(path, (const double *const *)work->w, changed, kind);
+}
 
 int nslmi_constraint_active(const nslm_constraint *con) {
   if (con == NULL) return 0;
@@ -328,14 +336,14 @@ int nslmi_compress_run(const nslm_net *net, nslm_params *work, const nslmi_featu
     st = compress_layer(work->w[j], p, rows, sel, u, f->a[j], n, av, o, budget, nthreads, j);
     if (st) break;
     nslmi_col_support(work, j, keep); /* S_j: the rows that matter one layer down */
-    if (path) st = nslm_path_append(path, work, NSLM_SEG_CONSTANT);
+    if (path) st = nslmi_append_layer(path, work, j, NSLM_SEG_CONSTANT);
   }
   if (st == NSLM_OK) {
     /* Layer 0: rows of units that no longer feed anything. */
     size_t p = wd[1], d = wd[0];
     for (size_t r = 0; r < p; r++)
       if (!keep[r]) memset(work->w[0] + r * d, 0, d * sizeof(double));
-    if (path) st = nslm_path_append(path, work, NSLM_SEG_CONSTANT);
+    if (path) st = nslmi_append_layer(path, work, 0, NSLM_SEG_CONSTANT);
   }
   if (st == NSLM_OK && active)
     for (size_t j = 1; j <= l; j++) active[j - 1] = nslmi_active_units(work, j, NULL);
@@ -527,17 +535,17 @@ int nslmi_relocate_run(nslm_params *work, const unsigned char *avoid, nslm_path 
     double *prev = work->w[j - 1], *next = work->w[j];
     /* (a) copy the incoming rows onto the free units (they feed zero columns) */
     for (size_t i = 0; i < nm; i++) memcpy(prev + dst[i] * in, prev + src[i] * in, in * sizeof(double));
-    if (path && (st = nslm_path_append(path, work, NSLM_SEG_CONSTANT))) break;
+    if (path && (st = nslmi_append_layer(path, work, j - 1, NSLM_SEG_CONSTANT))) break;
     /* (b) slide the outgoing columns: both units compute the same feature */
     for (size_t r = 0; r < out; r++)
       for (size_t i = 0; i < nm; i++) {
         next[r * p + dst[i]] = next[r * p + src[i]];
         next[r * p + src[i]] = 0.0;
       }
-    if (path && (st = nslm_path_append(path, work, NSLM_SEG_CONSTANT))) break;
+    if (path && (st = nslmi_append_layer(path, work, j, NSLM_SEG_CONSTANT))) break;
     /* (c) clear the old rows (they now feed zero columns) */
     for (size_t i = 0; i < nm; i++) memset(prev + src[i] * in, 0, in * sizeof(double));
-    if (path && (st = nslm_path_append(path, work, NSLM_SEG_CONSTANT))) break;
+    if (path && (st = nslmi_append_layer(path, work, j - 1, NSLM_SEG_CONSTANT))) break;
   }
 done:
   nslmi_free(act);
