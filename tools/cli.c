@@ -320,6 +320,8 @@ int cli_read_matrix(const char *path, double **a, size_t *rows, size_t *cols) {
   int st = nslm_npy_read(path, NULL, 0, &r, &c);
   if (st) return cli_lib_error(st, CLI_EINPUT, "%s", path);
   if (r == 0 || c == 0) return cli_error(CLI_EINPUT, "%s: empty array (%zu x %zu)", path, r, c);
+  if (r > SIZE_MAX / sizeof(double) / c)
+    return cli_error(CLI_EINPUT, "%s: array too large (%zu x %zu)", path, r, c);
   double *buf = malloc(r * c * sizeof *buf);
   if (buf == NULL) return cli_error(CLI_EFAIL, "%s: out of memory (%zu x %zu)", path, r, c);
   st = nslm_npy_read(path, buf, r * c, &r, &c);
