@@ -182,6 +182,53 @@ START_TEST(extend_and_claims) {
 }
 END_TEST
 
+/* A path of one knot: every t is that knot; certificates pass trivially. */
+START_TEST(one_knot_path) {
+  size_t w[] = {3, 5, 2};
+  pt_prob P;
+  pt_prob_make(&P, 1, w, 6, NSLM_LOSS_HUBER, NULL, 4);
+  nslm_params *a = pt_params(&P, 1, 1.0);
+  nslm_path *path;
+  ck_assert_int_eq(nslm_path_create(&path, P.net, a), NSLM_OK);
+  ck_assert_uint_eq(nslm_path_grid_size(path, 7), 1);
+  double t = -1, risk, r, ut[3] = {0, 0.5, 1}, ur[3];
+  nslm_constraint *con;
+  ck_assert_int_eq(nslm_constraint_create(&con, 0.2, 0.1, 3.0), NSLM_OK);
+  ck_assert_int_eq(nslm_path_eval_grid(path, P.net, P.data, P.loss, con, 7, 1, &t, &risk, &r, NULL,
+                                       0, 0, NSLM_EVAL_STRUCTURED, NULL, NULL),
+                   NSLM_OK);
+  double ref = pt_ref_risk(&P, a, NULL);
+  ck_assert_double_eq(t, 0.0);
+  ck_assert_double_le(rel(risk, ref), 1e-12);
+  ck_assert_double_le(rel(r, pt_ref_r(a, 0.2, 0.1, 3.0)), 1e-12);
+  ck_assert_int_eq(nslm_path_eval(path, P.net, P.data, P.loss, NULL, 3, ut, ur, NULL, NULL, 0, 0,
+                                  NSLM_EVAL_PLAIN, NULL, NULL),
+                   NSLM_OK);
+  for (int i = 0; i < 3; i++) ck_assert_double_le(rel(ur[i], ref), 1e-12);
+  for (int kind = 0; kind < 2; kind++) {
+    nslm_certificate *c = NULL;
+    ck_assert_int_eq(nslm_path_certify(&c, path, P.net, P.data, P.loss, con, kind, 0, NULL, NULL), NSLM_OK);
+    int ok;
+    ck_assert_int_eq(nslm_certificate_passed(c, &ok), NSLM_OK);
+    ck_assert_int_eq(ok, 1);
+    double v;
+    ck_assert_int_eq(nslm_certificate_get(c, NSLM_CERT_RISK_END, &v), NSLM_OK);
+    ck_assert_double_le(rel(v, ref), 1e-12);
+    ck_assert_uint_eq(nslm_certificate_num_segments(c), 0);
+    nslm_certificate_destroy(c);
+  }
+  nslm_params *pt;
+  ck_assert_int_eq(nslm_params_create(&pt, P.net), NSLM_OK);
+  ck_assert_int_eq(nslm_path_point(path, 0.3, pt), NSLM_OK);
+  ck_assert(nslm_params_equal(pt, a));
+  nslm_params_destroy(pt);
+  nslm_constraint_destroy(con);
+  nslm_params_destroy(a);
+  nslm_path_destroy(path);
+  pt_prob_free(&P);
+}
+END_TEST
+
 START_TEST(points_are_exact_at_knots) {
   size_t w[] = {3, 5, 4, 2};
   pt_prob P;
@@ -1334,6 +1381,7 @@ int main(void) {
   tcase_add_test(tc, storage_is_changed_layers_only);
   tcase_add_test(tc, extend_and_claims);
   tcase_add_test(tc, points_are_exact_at_knots);
+  tcase_add_test(tc, one_knot_path);
   suite_add_tcase(s, tc);
   tc = tcase_create("eval");
   tcase_set_timeout(tc, 60);
