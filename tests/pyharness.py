@@ -26,7 +26,8 @@ except ImportError:
           % sys.executable)
     sys.exit(77)
 
-if "NSLM_LIBRARY" not in os.environ:
+# Under make check, always the library of the build tree being tested.
+if "top_builddir" in os.environ or "NSLM_LIBRARY" not in os.environ:
     os.environ["NSLM_LIBRARY"] = os.path.join(TOP_BUILDDIR, "lib", ".libs", "libnslm.so")
 sys.path.insert(0, os.path.join(TOP_SRCDIR, "python"))
 

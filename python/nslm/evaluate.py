@@ -44,11 +44,9 @@ def features(net, theta, data, j, out=None):
     the outputs.  Pass out=np.empty((p_j, n)).T to get the p_j x n layout
     of the paper without a copy."""
     widths = net.widths
-    if not 0 <= j < len(widths):
-        # the library reports the range; compute a valid shape for the buffer
-        arr, rs, cs = _arrays.matrix_out(data.n, 1, None, "out")
-    else:
-        arr, rs, cs = _arrays.matrix_out(data.n, widths[j], out, "out")
+    # An index out of range gets a placeholder buffer: the library reports it.
+    p = widths[j] if 0 <= j < len(widths) else 1
+    arr, rs, cs = _arrays.matrix_out(data.n, p, out, "out")
     lib.nslm_eval_features(net._ptr, theta._ptr, data._ptr, int(j), _arrays.address(arr), rs, cs)
     return arr
 
