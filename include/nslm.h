@@ -279,6 +279,71 @@ NSLM_API int nslm_params_load(nslm_params **out, const char *path);
 NSLM_API int nslm_net_create_for(nslm_net **out, const nslm_params *theta);
 
 /* @@SECTION caratheodory (issue 3) -- owned by lib/caratheodory.c @@ */
+
+/* ====================================================================
+ * The q-convex Caratheodory reduction (DESIGN 2.1, Lemma 5 tightened)
+ * Z is h x r (rows z_1..z_h), t has h entries, q in (0, 1].  The result t'
+ * has sum t'_j z_j = sum t_j z_j (up to the reported bound), sign(t'_j) in
+ * {0, sign t_j}, sum |t'_j|^q <= sum |t_j|^q, and {z_j : t'_j != 0}
+ * linearly independent (TIGHT: at most rank(Z) nonzeros) or at most r + 1
+ * nonzeros (PAPER: the lemma as stated, O(h r^3), for comparison).
+ * See nslm_caratheodory_reduce(3) for the algorithm and the bounds.
+ * ==================================================================== */
+
+typedef struct nslm_caratheodory_opts nslm_caratheodory_opts;
+
+enum { NSLM_CARATHEODORY_TIGHT = 0, NSLM_CARATHEODORY_PAPER = 1 };
+
+/* Option keys.  Int: MODE (TIGHT), NUM_THREADS (0 = BLIS_NUM_THREADS, else
+ * OMP_NUM_THREADS, else the cores).  Double: RANK_TOL, the relative
+ * tolerance of the rank decision: singular values of Z above
+ * RANK_TOL * sigma_1(Z) count (default NSLM_CARATHEODORY_RANK_TOL_DEFAULT). */
+enum {
+  NSLM_CARATHEODORY_MODE = 0,
+  NSLM_CARATHEODORY_NUM_THREADS = 1,
+  NSLM_CARATHEODORY_RANK_TOL = 2
+};
+#define NSLM_CARATHEODORY_RANK_TOL_DEFAULT 1e-12
+NSLM_API double nslm_caratheodory_default_rank_tol(void);
+
+NSLM_API int nslm_caratheodory_opts_create(nslm_caratheodory_opts **out);
+NSLM_API void nslm_caratheodory_opts_destroy(nslm_caratheodory_opts *opts);
+NSLM_API int nslm_caratheodory_opts_set_int(nslm_caratheodory_opts *opts, int key, int value);
+NSLM_API int nslm_caratheodory_opts_get_int(const nslm_caratheodory_opts *opts, int key,
+                                            int *value);
+NSLM_API int nslm_caratheodory_opts_set_double(nslm_caratheodory_opts *opts, int key,
+                                               double value);
+NSLM_API int nslm_caratheodory_opts_get_double(const nslm_caratheodory_opts *opts, int key,
+                                               double *value);
+/* Called from the calling thread after each reduced row (fn may be NULL). */
+NSLM_API int nslm_caratheodory_opts_set_progress(nslm_caratheodory_opts *opts,
+                                                 nslm_progress_fn fn, void *user_data);
+
+/* One vector: t and tout are strided (t[j * tinc]); tout may be t (same
+ * stride).  opts may be NULL (defaults).  Each report output may be NULL:
+ * nnz (nonzeros of tout), residual = ||sum (t'-t)_j z_j|| / sum |t_j| ||z_j||,
+ * bound (the same scale: what the rank decisions may cost, residual <=
+ * bound + rounding), norm_before / norm_after = (sum |t_j|^q)^(1/q) of t
+ * and tout, rank = numerical rank of Z.  Outputs are written on success
+ * only. */
+NSLM_API int nslm_caratheodory_reduce(size_t h, size_t r, const double *z, ptrdiff_t zrs,
+                                      ptrdiff_t zcs, const double *t, ptrdiff_t tinc, double q,
+                                      const nslm_caratheodory_opts *opts, double *tout,
+                                      ptrdiff_t toutinc, size_t *nnz, double *residual,
+                                      double *bound, double *norm_before, double *norm_after,
+                                      size_t *rank);
+/* Every row of W (u x h) against the same Z (one factorization); wout may
+ * be w (same strides).  Per-row outputs (u entries each, may be NULL): nnz,
+ * residual, bound, norm_before, norm_after; used (h entries, may be NULL):
+ * 1 where some reduced row is nonzero (the union of the supports). */
+NSLM_API int nslm_caratheodory_reduce_rows(size_t h, size_t r, const double *z, ptrdiff_t zrs,
+                                           ptrdiff_t zcs, size_t u, const double *w,
+                                           ptrdiff_t wrs, ptrdiff_t wcs, double q,
+                                           const nslm_caratheodory_opts *opts, double *wout,
+                                           ptrdiff_t wors, ptrdiff_t wocs, size_t *nnz,
+                                           unsigned char *used, double *residual,
+                                           double *bound, double *norm_before,
+                                           double *norm_after, size_t *rank);
 /* @@END caratheodory @@ */
 
 /* @@SECTION path (issue 4) -- owned by lib/path*.c, certificate.c, landscape.c @@ */

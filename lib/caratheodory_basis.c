@@ -1,0 +1,419 @@
+/* caratheodory_basis.c - the one rank decision of a reduction: the singular
+ * values and top right singular vectors of Z (h x r), and the threads.
+ *
+ * Z is factorized by TSQR: each thread streams its slice of rows through
+ * blocks [R_acc; next rows] (dgeqrf on a cache-sized stack, which runs much
+ * faster than one dgeqrf of the whole tall matrix, whose panels do not fit
+ * in cache), the per-thread triangles are stacked and factorized once more,
+ * and the final r x r triangle R (Z = Q R) goes through dgesdd.  Z and R
+ * have the same singular values and right singular vectors, so
+ * Z V_k V_k^T is the best rank-k approximation and ||Z - Z V_k V_k^T||_2 =
+ * sigma_{k+1}: the bound the reduction reports.  Q is never formed. */
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "blas.h"
+#include "caratheodory_impl.h"
+#include "lapack.h"
+#include "status.h"
+
+/* ---------------------------------------------------------------- threads */
+
+typedef struct {
+  nslmi_carath_task fn;
+  void *arg;
+  size_t worker;
+  int status;
+  int started;
+  pthread_t th;
+} slot_t;
+
+static void *trampoline(void *p) {
+  slot_t *s = p;
+  s->status = s->fn(s->arg, s->worker);
+  return NULL;
+}
+
+int nslmi_carath_parallel(size_t n, nslmi_carath_task fn, void *arg) {
+  if (n <= 1)
+    return fn(arg, 0);
+  slot_t local[8], *slots = local;
+  if (n > 8) {
+    slots = nslmi_malloc_array(n, sizeof *slots);
+    if (slots == NULL) {
+      /* No room to track threads: run every worker here, in order. */
+      int st = 0;
+      for (size_t i = 0; i < n; i++) {
+        int s = fn(arg, i);
+        if (st == 0)
+          st = s;
+      }
+      return st;
+    }
+  }
+  for (size_t i = 1; i < n; i++) {
+    slots[i].fn = fn;
+    slots[i].arg = arg;
+    slots[i].worker = i;
+    slots[i].status = 0;
+    slots[i].started = pthread_create(&slots[i].th, NULL, trampoline, &slots[i]) == 0;
+  }
+  int st = fn(arg, 0);
+  for (size_t i = 1; i < n; i++) {
+    if (slots[i].started)
+      pthread_join(slots[i].th, NULL);
+    else
+      slots[i].status = fn(arg, i);
+    if (st == 0)
+      st = slots[i].status;
+  }
+  if (slots != local)
+    nslmi_free(slots);
+  return st;
+}
+
+/* ------------------------------------------------------------------ TSQR */
+
+typedef struct {
+  size_t h, r, parts, bsz, ld; /* ld = min(h, r) + bsz: rows of a stack */
+  const double *z;             /* contiguous rows, row stride zrs */
+  ptrdiff_t zrs;
+  double **stack; /* per part: ld x r column-major */
+  double **work;
+  size_t *acc; /* per part: rows of its triangle */
+  int lwork;
+  atomic_int info_bad; /* set by a worker whose dgeqrf failed */
+  atomic_size_t next;  /* next part to factorize */
+} tsqr_ctx;
+
+static double row_norm(const double *z, ptrdiff_t zcs, size_t r) {
+  double s = 0.0;
+  for (size_t c = 0; c < r; c++) {
+    double v = z[(ptrdiff_t)c * zcs];
+    s += v * v;
+  }
+  if (isfinite(s) && s > 1e-280)
+    return sqrt(s);
+  /* Over- or underflow of the squares: scale by the largest entry. */
+  double mx = 0.0;
+  for (size_t c = 0; c < r; c++)
+    mx = fmax(mx, fabs(z[(ptrdiff_t)c * zcs]));
+  if (mx == 0.0)
+    return 0.0;
+  s = 0.0;
+  for (size_t c = 0; c < r; c++) {
+    double v = z[(ptrdiff_t)c * zcs] / mx;
+    s += v * v;
+  }
+  return mx * sqrt(s);
+}
+
+static int tsqr_one(tsqr_ctx *cx, size_t part) {
+  size_t r = cx->r, ld = cx->ld;
+  size_t j0 = cx->h * part / cx->parts, j1 = cx->h * (part + 1) / cx->parts;
+  double *s = cx->stack[part];
+  size_t acc = 0;
+  nslmi_lapack_int n = (nslmi_lapack_int)r, lda = (nslmi_lapack_int)ld, lw = cx->lwork, info = 0;
+  double *tau = cx->work[part], *work = tau + r;
+  for (size_t j = j0; j < j1;) {
+    size_t nb = j1 - j < cx->bsz ? j1 - j : cx->bsz;
+    /* The triangle of the previous blocks keeps rows 0..acc-1; clear the
+     * Householder vectors dgeqrf left under its diagonal. */
+    for (size_t c = 0; c < r; c++)
+      for (size_t i = c + 1; i < acc; i++)
+        s[i + c * ld] = 0.0;
+    for (size_t i = 0; i < nb; i++) {
+      const double *zr = cx->z + (ptrdiff_t)(j + i) * cx->zrs;
+      for (size_t c = 0; c < r; c++)
+        s[acc + i + c * ld] = zr[c];
+    }
+    nslmi_lapack_int m = (nslmi_lapack_int)(acc + nb);
+    dgeqrf_(&m, &n, s, &lda, tau, work, &lw, &info);
+    if (info != 0) {
+      atomic_store(&cx->info_bad, 1);
+      return NSLM_ERR_NUMERIC;
+    }
+    acc = acc + nb < r ? acc + nb : r;
+    j += nb;
+  }
+  for (size_t c = 0; c < r; c++)
+    for (size_t i = c + 1; i < acc; i++)
+      s[i + c * ld] = 0.0;
+  cx->acc[part] = acc;
+  return 0;
+}
+
+/* Threads take parts in turn; the parts (hence the rounding) depend on h
+ * and r only, so results do not depend on the thread count. */
+static int tsqr_worker(void *arg, size_t worker) {
+  tsqr_ctx *cx = arg;
+  (void)worker;
+  for (;;) {
+    size_t part = atomic_fetch_add(&cx->next, 1);
+    if (part >= cx->parts)
+      return 0;
+    int st = tsqr_one(cx, part);
+    if (st != 0)
+      return st;
+  }
+}
+
+/* Full column rank, certified: G = Z^T Z (BLIS), G = R^T R (dposv, which
+ * also returns G^{-1}).  sigma_min(R)^2 >= 1 / trace(G^{-1}) (the trace is
+ * ||R^{-1}||_F^2 >= ||R^{-1}||_2^2), and R^T R differs from Z^T Z by the
+ * rounding of the product and of the factorization, at most about
+ * (h + r) eps ||Z||_F^2 (we allow 4 times that, and a factor 2 on the
+ * computed trace).  If what is left exceeds (rank_tol ||Z||_F)^2 >=
+ * (rank_tol sigma_1)^2, every singular value of Z counts: k = r, and the
+ * k-space is R^r itself (V = I), with nothing truncated.  *ok = 0 (and
+ * NSLM_OK) when the certificate fails: the caller then runs the SVD. */
+static int gram_full_rank(const char *fn, nslmi_carath_basis *b, double rank_tol, size_t nthreads,
+                          int *ok) {
+  size_t h = b->h, r = b->r;
+  *ok = 0;
+  double *g = nslmi_malloc_array(2 * r * r, sizeof(double));
+  if (g == NULL)
+    return nslmi_fail(NSLM_ERR_NOMEM, fn, "Gram matrix of Z (%zu x %zu)", r, r);
+  double *inv = g + r * r;
+  nslmi_gemm(1, 0, r, r, h, 1.0, b->z, b->zrs, 1, b->z, b->zrs, 1, 0.0, g, 1, (ptrdiff_t)r,
+             nthreads);
+  double frob2 = 0.0;
+  for (size_t i = 0; i < r; i++)
+    frob2 += g[i + i * r];
+  memset(inv, 0, r * r * sizeof *inv);
+  for (size_t i = 0; i < r; i++)
+    inv[i + i * r] = 1.0;
+  nslmi_lapack_int n = (nslmi_lapack_int)r, info = -1;
+  char uplo = 'U';
+  if (frob2 > 0.0 && isfinite(frob2))
+    dposv_(&uplo, &n, &n, g, &n, inv, &n, &info);
+  if (info == 0) {
+    double tr = 0.0;
+    for (size_t i = 0; i < r; i++)
+      tr += inv[i + i * r];
+    double margin = 4.0 * (double)(h + r + 2) * DBL_EPSILON * frob2;
+    if (tr > 0.0 && isfinite(tr) && 0.5 / tr - margin > rank_tol * rank_tol * frob2)
+      *ok = 1;
+  }
+  nslmi_free(g);
+  if (*ok) {
+    b->k = r;
+    b->identity = 1;
+    b->vt = NULL;
+    memset(b->sv, 0, b->nsv * sizeof *b->sv);
+  }
+  return NSLM_OK;
+}
+
+void nslmi_carath_basis_free(nslmi_carath_basis *b) {
+  nslmi_free(b->sv);
+  nslmi_free(b->vt);
+  nslmi_free(b->znorm);
+  nslmi_free(b->zcopy);
+  memset(b, 0, sizeof *b);
+}
+
+int nslmi_carath_basis_init(const char *fn, nslmi_carath_basis *b, size_t h, size_t r,
+                            const double *z, ptrdiff_t zrs, ptrdiff_t zcs, int copy,
+                            double rank_tol, size_t nthreads) {
+  memset(b, 0, sizeof *b);
+  b->h = h;
+  b->r = r;
+  b->nsv = h < r ? h : r;
+  int st = NSLM_OK;
+  tsqr_ctx cx;
+  memset(&cx, 0, sizeof cx);
+  double *fin = NULL, *fwork = NULL, *u = NULL, *vt = NULL;
+  nslmi_lapack_int *iwork = NULL;
+
+  b->znorm = nslmi_malloc_array(h, sizeof(double));
+  b->sv = nslmi_malloc_array(b->nsv, sizeof(double));
+  if (copy)
+    b->zcopy = nslmi_malloc_array(h * r, sizeof(double));
+  if (b->znorm == NULL || b->sv == NULL || (copy && b->zcopy == NULL)) {
+    st = nslmi_fail(NSLM_ERR_NOMEM, fn, "factorization of Z (%zu x %zu)", h, r);
+    goto out;
+  }
+  /* One pass: row norms, and the row-major copy where needed. */
+  for (size_t j = 0; j < h; j++) {
+    const double *zr = z + (ptrdiff_t)j * zrs;
+    if (b->zcopy) {
+      double *dst = b->zcopy + j * r;
+      for (size_t c = 0; c < r; c++)
+        dst[c] = zr[(ptrdiff_t)c * zcs];
+      b->znorm[j] = row_norm(dst, 1, r);
+    } else {
+      b->znorm[j] = row_norm(zr, zcs, r);
+    }
+  }
+  b->z = b->zcopy ? b->zcopy : z;
+  b->zrs = b->zcopy ? (ptrdiff_t)r : zrs;
+
+  if (h >= r) {
+    int ok = 0;
+    st = gram_full_rank(fn, b, rank_tol, nthreads, &ok);
+    if (st != NSLM_OK || ok)
+      goto out;
+  }
+
+  /* Parts of max(64 r, 4096) rows, each streamed in blocks of max(8 r,
+   * 256) rows: the stack [R; block] stays within a few MB for r <= 300,
+   * and the merge stacks only h / 64 rows. */
+  cx.h = h;
+  cx.r = r;
+  {
+    size_t prow = 64 * r > 4096 ? 64 * r : 4096;
+    cx.parts = (h + prow - 1) / prow;
+  }
+  cx.bsz = 8 * r > 256 ? 8 * r : 256;
+  if (cx.bsz > h)
+    cx.bsz = h;
+  cx.ld = (h < r ? h : r) + cx.bsz;
+  cx.z = b->z;
+  cx.zrs = b->zrs;
+  {
+    nslmi_lapack_int m = (nslmi_lapack_int)cx.ld, n = (nslmi_lapack_int)r, lw = -1, info = 0;
+    double q = 0.0;
+    dgeqrf_(&m, &n, NULL, &m, NULL, &q, &lw, &info);
+    cx.lwork = info == 0 && q >= 1.0 ? (int)q : (int)(64 * r);
+  }
+  cx.stack = nslmi_calloc(cx.parts, sizeof *cx.stack);
+  cx.work = nslmi_calloc(cx.parts, sizeof *cx.work);
+  cx.acc = nslmi_calloc(cx.parts, sizeof *cx.acc);
+  if (cx.stack == NULL || cx.work == NULL || cx.acc == NULL) {
+    st = nslmi_fail(NSLM_ERR_NOMEM, fn, "TSQR workspace");
+    goto out;
+  }
+  for (size_t p = 0; p < cx.parts; p++) {
+    cx.stack[p] = nslmi_malloc_array(cx.ld * r, sizeof(double));
+    cx.work[p] = nslmi_malloc_array(r + (size_t)cx.lwork, sizeof(double));
+    if (cx.stack[p] == NULL || cx.work[p] == NULL) {
+      st = nslmi_fail(NSLM_ERR_NOMEM, fn, "TSQR workspace");
+      goto out;
+    }
+  }
+  atomic_init(&cx.next, 0);
+  atomic_init(&cx.info_bad, 0);
+  nslmi_carath_parallel(nthreads < cx.parts ? nthreads : cx.parts, tsqr_worker, &cx);
+  if (atomic_load(&cx.info_bad)) {
+    st = nslmi_fail(NSLM_ERR_NUMERIC, fn, "dgeqrf failed on a block of Z");
+    goto out;
+  }
+
+  /* Stack the parts' triangles and factorize once more. */
+  size_t tot = 0;
+  for (size_t p = 0; p < cx.parts; p++)
+    tot += cx.acc[p];
+  size_t mr = tot < r ? tot : r; /* rows of the final triangle = min(h, r) */
+  fin = nslmi_malloc_array(tot * r, sizeof(double));
+  if (fin == NULL) {
+    st = nslmi_fail(NSLM_ERR_NOMEM, fn, "TSQR merge");
+    goto out;
+  }
+  {
+    size_t off = 0, ld = cx.ld;
+    for (size_t p = 0; p < cx.parts; p++) {
+      for (size_t c = 0; c < r; c++)
+        for (size_t i = 0; i < cx.acc[p]; i++)
+          fin[off + i + c * tot] = cx.stack[p][i + c * ld];
+      off += cx.acc[p];
+    }
+  }
+  if (cx.parts > 1) {
+    nslmi_lapack_int m = (nslmi_lapack_int)tot, n = (nslmi_lapack_int)r, lw = -1, info = 0;
+    double q = 0.0;
+    dgeqrf_(&m, &n, fin, &m, cx.work[0], &q, &lw, &info);
+    lw = info == 0 && q >= 1.0 ? (nslmi_lapack_int)q : (nslmi_lapack_int)(64 * r);
+    double *wk = nslmi_malloc_array((size_t)lw + r, sizeof(double));
+    if (wk == NULL) {
+      st = nslmi_fail(NSLM_ERR_NOMEM, fn, "TSQR merge");
+      goto out;
+    }
+    dgeqrf_(&m, &n, fin, &m, wk, wk + r, &lw, &info);
+    nslmi_free(wk);
+    if (info != 0) {
+      st = nslmi_fail(NSLM_ERR_NUMERIC, fn, "dgeqrf failed on the stacked triangles");
+      goto out;
+    }
+  }
+  /* The triangle, as an mr x r column-major matrix for dgesdd. */
+  {
+    double *tri = nslmi_malloc_array(mr * r, sizeof(double));
+    if (tri == NULL) {
+      st = nslmi_fail(NSLM_ERR_NOMEM, fn, "SVD of R");
+      goto out;
+    }
+    for (size_t c = 0; c < r; c++)
+      for (size_t i = 0; i < mr; i++)
+        tri[i + c * mr] = i <= c ? fin[i + c * tot] : 0.0;
+    nslmi_free(fin);
+    fin = tri;
+  }
+  {
+    nslmi_lapack_int m = (nslmi_lapack_int)mr, n = (nslmi_lapack_int)r, lw = -1, info = 0;
+    char jobz = 'S';
+    double q = 0.0;
+    u = nslmi_malloc_array(mr * mr, sizeof(double));
+    vt = nslmi_malloc_array(mr * r, sizeof(double));
+    iwork = nslmi_malloc_array(8 * mr, sizeof *iwork);
+    if (u == NULL || vt == NULL || iwork == NULL) {
+      st = nslmi_fail(NSLM_ERR_NOMEM, fn, "SVD of R");
+      goto out;
+    }
+    dgesdd_(&jobz, &m, &n, fin, &m, b->sv, u, &m, vt, &m, &q, &lw, iwork, &info);
+    if (info != 0 || !(q >= 1.0) || q > (double)INT_MAX) {
+      st = nslmi_fail(NSLM_ERR_NUMERIC, fn, "dgesdd workspace query failed (info %d)", (int)info);
+      goto out;
+    }
+    lw = (nslmi_lapack_int)q;
+    fwork = nslmi_malloc_array((size_t)lw, sizeof(double));
+    if (fwork == NULL) {
+      st = nslmi_fail(NSLM_ERR_NOMEM, fn, "SVD of R");
+      goto out;
+    }
+    dgesdd_(&jobz, &m, &n, fin, &m, b->sv, u, &m, vt, &m, fwork, &lw, iwork, &info);
+    if (info != 0) {
+      st = nslmi_fail(NSLM_ERR_NUMERIC, fn, "dgesdd did not converge (info %d)", (int)info);
+      goto out;
+    }
+  }
+  {
+    size_t k = 0;
+    double s1 = b->nsv ? b->sv[0] : 0.0;
+    while (k < b->nsv && s1 > 0.0 && b->sv[k] > rank_tol * s1)
+      k++;
+    b->k = k;
+    b->vt = nslmi_malloc_array(k ? k * r : 1, sizeof(double));
+    if (b->vt == NULL) {
+      st = nslmi_fail(NSLM_ERR_NOMEM, fn, "basis of Z");
+      goto out;
+    }
+    for (size_t i = 0; i < k; i++)
+      for (size_t c = 0; c < r; c++)
+        b->vt[i * r + c] = vt[i + c * mr];
+  }
+
+out:
+  if (cx.stack)
+    for (size_t p = 0; p < cx.parts; p++)
+      nslmi_free(cx.stack[p]);
+  if (cx.work)
+    for (size_t p = 0; p < cx.parts; p++)
+      nslmi_free(cx.work[p]);
+  nslmi_free(cx.stack);
+  nslmi_free(cx.work);
+  nslmi_free(cx.acc);
+  nslmi_free(fin);
+  nslmi_free(fwork);
+  nslmi_free(u);
+  nslmi_free(vt);
+  nslmi_free(iwork);
+  if (st != NSLM_OK)
+    nslmi_carath_basis_free(b);
+  return st;
+}

@@ -1,0 +1,582 @@
+/* caratheodory_elim.c - the block eliminator: reduces m weighted points of
+ * R^k (k = the numerical rank of Z) to an independent support.
+ *
+ * The points arrive one by one against the current support, kept as an
+ * updatable QR factorization (explicit k x k orthogonal Q, triangle R):
+ *   - w = Q^T mu_n; rho = ||w[nb:k]|| is the distance of mu_n from the
+ *     span of the support.  If rho > eta (mu_n is a unit vector, so eta is
+ *     relative) the point joins: one Householder reflection, O(k^2).
+ *   - otherwise x = R^{-1} w[0:nb] gives the null vector d = e_n - sum x_b
+ *     e_b (exact in the span; the part rho of mu_n outside it is dropped and
+ *     counted in the defect) and one elimination step follows.  A support
+ *     member that reaches zero leaves by Givens rotations, O(k^2), and mu_n
+ *     is tested again against the smaller support.
+ * The rotated points w are computed for blocks of NSLMI_ELIM_BLOCK points
+ * at once (one BLIS gemm, Q^T [mu_n ...]); every later change of Q is
+ * applied to the rest of the block too (a rotation costs O(block)), so no
+ * factorization is ever recomputed and the O(k^2) products run in BLIS.
+ * m points cost O(m k^2).
+ *
+ * The step (why the q-norm never increases, q in (0, 1]).  Along c + eps d
+ * the sum sum c_i mu_i is unchanged.  The coefficients keep their signs
+ * (here: stay >= 0) for eps in [eps_-, eps_+], eps_- = max(-c_n, max over
+ * x_b < 0 of c_b / x_b) and eps_+ = min over x_b > 0 of c_b / x_b; eps_- is
+ * always finite (d_n = 1), eps_+ is infinite when no x_b > 0.  On that
+ * interval phi(eps) = sum a_i (c_i + eps d_i)^q with a_i >= 0 is concave
+ * (each term is a concave power of an affine function), so its minimum
+ * over the interval is at an end, and since 0 lies in the interval,
+ * min(phi(eps_-), phi(eps_+)) <= phi(0).  When eps_+ is infinite every d_i
+ * is >= 0, so phi is nondecreasing and the finite end eps_- does not
+ * increase it.  We evaluate BOTH ends and take the smaller, so no step
+ * increases phi (a one-sided ratio test, as in the published q = 1 codes,
+ * can: weights (0.98, 0.01, 0.01) on the points 1, 0, 2 of a line with
+ * q = 1/2 go from 1.19 to 1.41).  The differences phi(end) - phi(0) are
+ * computed term by term in a cancellation-free form (expm1/log1p, or the
+ * conjugate for q = 1/2), so that near-ties are decided correctly.
+ *
+ * The weights a_i let the caller hand us unit vectors: a point mu of norm
+ * s with coefficient c becomes the unit vector mu/s with coefficient c s
+ * and weight s^-q, which changes neither the sum nor phi.  Unit vectors
+ * make the dependence test scale-free, and the grouped reduction's group
+ * points (whose norms span many orders of magnitude when q is small) safe
+ * from overflow. */
+/* The O(k^2) loops below (triangular solves, rotations, reflections) have
+ * run-time trip counts, which GCC's default -O2 cost model does not
+ * vectorize; they dominate the reduction, so ask for it here. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic")
+#endif
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "blas.h"
+#include "caratheodory_impl.h"
+#include "lapack.h"
+
+/* x86-64: the hot loops also get an AVX2/FMA clone, chosen at load time. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define HOT
+#endif
+
+/* Points whose rotated coordinates one gemm computes. */
+#define NSLMI_ELIM_BLOCK 32
+/* The explicit-inverse path pays from this rank on. */
+#define NSLMI_ELIM_FAST_K 16
+/* A swap whose pivot is below this fraction of the largest coordinate,
+ * or the swap after NSLMI_ELIM_SWAPS product-form updates, refactors the
+ * support from scratch. */
+#define NSLMI_ELIM_PIVOT 1e-2
+#define NSLMI_ELIM_SWAPS 4096
+/* The inverse path is accepted when the support's smallest singular value
+ * is certified above NSLMI_ELIM_CERT (unit vectors) and the k-space sum
+ * moved by at most NSLMI_ELIM_DRIFT times sum c (plus the counted defect);
+ * otherwise the level is redone on the QR path. */
+#define NSLMI_ELIM_CERT 1e-8
+#define NSLMI_ELIM_DRIFT 1e-13
+
+int nslmi_carath_elim_init(nslmi_carath_elim *e, size_t k, double q, double eta, size_t mcap) {
+  memset(e, 0, sizeof *e);
+  e->k = k;
+  e->q = q;
+  e->eta = eta;
+  e->mcap = mcap;
+  size_t kk = k ? k : 1;
+  e->qm = nslmi_malloc_array(kk * kk, sizeof(double));
+  e->rm = nslmi_malloc_array(kk * kk, sizeof(double));
+  e->pm = nslmi_malloc_array(kk * kk, sizeof(double));
+  e->wb = nslmi_malloc_array(kk * NSLMI_ELIM_BLOCK, sizeof(double));
+  e->x = nslmi_malloc_array(7 * kk + 2 + mcap, sizeof(double));
+  e->basis = nslmi_malloc_array(2 * kk, sizeof(size_t));
+  if (e->qm == NULL || e->rm == NULL || e->pm == NULL || e->wb == NULL || e->x == NULL ||
+      e->basis == NULL) {
+    nslmi_carath_elim_free(e);
+    return -1;
+  }
+  e->y = e->x + kk;
+  e->pw = e->y + kk;
+  e->cand = e->pw + kk; /* 2 (k + 1) */
+  e->sc = e->cand + 2 * kk + 2;
+  e->f = e->sc + kk;
+  e->c0 = e->f + kk;
+  e->keep = e->basis + kk;
+  return 0;
+}
+
+void nslmi_carath_elim_free(nslmi_carath_elim *e) {
+  nslmi_free(e->qm);
+  nslmi_free(e->rm);
+  nslmi_free(e->pm);
+  nslmi_free(e->wb);
+  nslmi_free(e->x);
+  nslmi_free(e->basis);
+  memset(e, 0, sizeof *e);
+}
+
+/* Four independent partial sums: the compiler may not reorder a floating
+ * point reduction, so one accumulator would run at the latency of an add. */
+static inline double dot(const double *a, const double *b, size_t n) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < n; i++)
+    s0 += a[i] * b[i];
+  return (s0 + s2) + (s1 + s3);
+}
+
+static inline double powq(double x, double q) {
+  if (q == 1.0)
+    return x;
+  if (q == 0.5)
+    return sqrt(x);
+  return pow(x, q);
+}
+
+/* a ((c + delta)^q - c^q) without cancellation, given pc = c^q; *pn gets
+ * the new power.  c > 0; c + delta is taken as 0 at or below the tie
+ * threshold (and must not be negative otherwise). */
+static inline double dphi(double q, double a, double c, double pc, double delta, double *pn) {
+  double cn = c + delta;
+  if (cn <= NSLMI_CARATH_TIE * c) {
+    *pn = 0.0;
+    return -a * pc;
+  }
+  if (q == 1.0) {
+    *pn = cn;
+    return a * delta;
+  }
+  if (q == 0.5) {
+    double s = sqrt(cn);
+    *pn = s;
+    return a * delta / (s + pc);
+  }
+  double f = expm1(q * log1p(delta / c));
+  *pn = pc + pc * f;
+  return a * pc * f;
+}
+
+/* Apply the Givens rotation (cs, sn) to rows i, i+1 of ncol columns of
+ * length k starting at w. */
+static inline void rot_rows(double *w, size_t k, size_t ncol, size_t i, double cs, double sn) {
+  for (size_t j = 0; j < ncol; j++) {
+    double *col = w + j * k, u = col[i], v = col[i + 1];
+    col[i] = cs * u + sn * v;
+    col[i + 1] = -sn * u + cs * v;
+  }
+}
+
+/* Delete the support member at position p (columns p+1.. move left, the
+ * subdiagonal they bring is rotated away; Q and the ncol pending rotated
+ * points at w absorb the rotations). */
+HOT static void delete_at(nslmi_carath_elim *e, size_t p, double *w, size_t ncol) {
+  size_t k = e->k, nb = e->nb;
+  double *R = e->rm, *Q = e->qm;
+  memmove(e->basis + p, e->basis + p + 1, (nb - 1 - p) * sizeof *e->basis);
+  memmove(e->pw + p, e->pw + p + 1, (nb - 1 - p) * sizeof *e->pw);
+  memmove(R + p * k, R + (p + 1) * k, (nb - 1 - p) * k * sizeof *R);
+  for (size_t i = p; i + 1 < nb; i++) {
+    double a = R[i + i * k], b = R[i + 1 + i * k];
+    if (b == 0.0)
+      continue;
+    double rr = sqrt(a * a + b * b), cs = a / rr, sn = b / rr; /* entries of R are O(1) */
+    R[i + i * k] = rr;
+    R[i + 1 + i * k] = 0.0;
+    for (size_t j = i + 1; j + 1 < nb; j++) {
+      double u = R[i + j * k], v = R[i + 1 + j * k];
+      R[i + j * k] = cs * u + sn * v;
+      R[i + 1 + j * k] = -sn * u + cs * v;
+    }
+    double *qi = Q + i * k, *qj = Q + (i + 1) * k;
+    for (size_t l = 0; l < k; l++) {
+      double u = qi[l], v = qj[l];
+      qi[l] = cs * u + sn * v;
+      qj[l] = -sn * u + cs * v;
+    }
+    rot_rows(w, k, ncol, i, cs, sn);
+  }
+  e->nb = nb - 1;
+}
+
+/* Append the point n whose rotated coordinates are w (distance rho from
+ * the span), power pn = c_n^q: a Householder reflection of rows nb..k-1,
+ * applied to Q and to the ncol pending rotated points at wp. */
+HOT static void append(nslmi_carath_elim *e, size_t n, double *w, double rho, double pn, double *wp,
+                       size_t ncol) {
+  size_t k = e->k, nb = e->nb;
+  double *Q = e->qm, *R = e->rm, *y = e->y;
+  double alpha = w[nb] > 0 ? -rho : rho;
+  w[nb] -= alpha; /* w[nb:k] is now the reflector v */
+  double vv = dot(w + nb, w + nb, k - nb);
+  if (vv > 0.0) {
+    double beta = 2.0 / vv;
+    memset(y, 0, k * sizeof *y);
+    for (size_t l = nb; l < k; l++) {
+      const double *ql = Q + l * k;
+      double vl = w[l];
+      if (vl != 0.0)
+        for (size_t i = 0; i < k; i++)
+          y[i] += ql[i] * vl;
+    }
+    for (size_t l = nb; l < k; l++) {
+      double *ql = Q + l * k, f = beta * w[l];
+      if (f != 0.0)
+        for (size_t i = 0; i < k; i++)
+          ql[i] -= f * y[i];
+    }
+    for (size_t j = 0; j < ncol; j++) {
+      double *col = wp + j * k;
+      double f = beta * dot(w + nb, col + nb, k - nb);
+      if (f != 0.0)
+        for (size_t l = nb; l < k; l++)
+          col[l] -= f * w[l];
+    }
+  }
+  double *rc = R + nb * k;
+  memcpy(rc, w, nb * sizeof *rc);
+  rc[nb] = alpha;
+  e->basis[nb] = n;
+  e->pw[nb] = pn;
+  e->nb = nb + 1;
+}
+
+/* One elimination step of point n (coefficient c[n], power *pn) against
+ * the support, whose coordinates x of mu_n (x[i] for support position i,
+ * nb of them) give the null vector d = e_n - sum x_i e_basis[i]; rho is
+ * the part of mu_n outside the span (dropped).  Moves to the better end of
+ * the no-sign-flip interval (see the argument at the top), sets the
+ * limiting coordinate and ties to exactly 0, updates c, the cached powers
+ * and *pn.  Returns the defect of the step. */
+static double step(nslmi_carath_elim *e, size_t n, const double *x, size_t nb, double rho,
+                   double *c, const double *a, double *pn) {
+  size_t k = e->k;
+  double q = e->q;
+  double *cm = e->cand, *cp = e->cand + (k + 1); /* new powers at each end */
+  double em = -c[n], ep = INFINITY;
+  size_t im = nb, ip = nb; /* nb stands for n itself */
+  for (size_t i = 0; i < nb; i++) {
+    double xb = x[i], cb = c[e->basis[i]];
+    if (xb > 0.0) {
+      double t = cb / xb;
+      if (t < ep)
+        ep = t, ip = i;
+    } else if (xb < 0.0) {
+      double t = cb / xb;
+      if (t > em)
+        em = t, im = i;
+    }
+  }
+  /* Both ends: phi(end) - phi(0), and the new powers at each. */
+  double dm = dphi(q, a[n], c[n], *pn, em, &cm[nb]), dp = INFINITY;
+  for (size_t i = 0; i < nb; i++) {
+    size_t b = e->basis[i];
+    dm += dphi(q, a[b], c[b], e->pw[i], -em * x[i], &cm[i]);
+  }
+  if (isfinite(ep)) {
+    dp = dphi(q, a[n], c[n], *pn, ep, &cp[nb]);
+    for (size_t i = 0; i < nb; i++) {
+      size_t b = e->basis[i];
+      dp += dphi(q, a[b], c[b], e->pw[i], -ep * x[i], &cp[i]);
+    }
+  }
+  int plus = dp < dm;
+  double eps = plus ? ep : em;
+  size_t lim = plus ? ip : im;
+  const double *pnew = plus ? cp : cm;
+  double dropped = 0.0;
+  {
+    double cn = c[n] + eps;
+    if (lim == nb || pnew[nb] == 0.0) {
+      if (cn > 0.0 && lim != nb)
+        dropped += cn;
+      cn = 0.0;
+    }
+    c[n] = cn;
+    *pn = cn > 0.0 ? pnew[nb] : 0.0;
+  }
+  for (size_t i = 0; i < nb; i++) {
+    size_t b = e->basis[i];
+    double cb = c[b] - eps * x[i];
+    if (i == lim || pnew[i] == 0.0) {
+      if (cb > 0.0 && i != lim)
+        dropped += cb;
+      cb = 0.0;
+    }
+    c[b] = cb;
+    e->pw[i] = cb > 0.0 ? pnew[i] : 0.0;
+  }
+  return fabs(eps) * rho + dropped;
+}
+
+static double tail_norm(const double *w, size_t from, size_t k) {
+  double sc = 0.0, s = 0.0;
+  for (size_t l = from; l < k; l++)
+    sc = fmax(sc, fabs(w[l]));
+  if (sc == 0.0)
+    return 0.0;
+  for (size_t l = from; l < k; l++)
+    s += (w[l] / sc) * (w[l] / sc);
+  return sc * sqrt(s);
+}
+
+/* QR path: points n0..m-1 against the support kept in Q, R.  With
+ * stop_full, returns as soon as the support has k members, *next being
+ * the first point not yet processed (m when all were). */
+HOT static double qr_stream(nslmi_carath_elim *e, size_t n0, size_t m, const double *mu,
+                            size_t ldmu, double *c, const double *a, int stop_full, size_t *next) {
+  size_t k = e->k;
+  double defect = 0.0;
+  double *Q = e->qm, *R = e->rm, *x = e->x;
+  *next = m;
+  for (size_t b0 = n0; b0 < m; b0 += NSLMI_ELIM_BLOCK) {
+    size_t nbk = m - b0 < NSLMI_ELIM_BLOCK ? m - b0 : NSLMI_ELIM_BLOCK;
+    double *W = e->wb;
+    /* W = Q^T [mu_b0 .. mu_b0+nbk-1] */
+    if (k >= 4) {
+      nslmi_gemm(1, 0, k, nbk, k, 1.0, Q, 1, (ptrdiff_t)k, mu + b0 * ldmu, 1, (ptrdiff_t)ldmu, 0.0,
+                 W, 1, (ptrdiff_t)k, 1);
+    } else {
+      for (size_t j = 0; j < nbk; j++)
+        for (size_t i = 0; i < k; i++)
+          W[i + j * k] = dot(Q + i * k, mu + (b0 + j) * ldmu, k);
+    }
+    for (size_t jj = 0; jj < nbk; jj++) {
+      size_t n = b0 + jj;
+      if (stop_full && e->nb == k) {
+        *next = n;
+        return defect;
+      }
+      if (!(c[n] > 0.0)) {
+        c[n] = 0.0;
+        continue;
+      }
+      double *w = W + jj * k;
+      double pn = powq(c[n], e->q);
+      for (;;) {
+        size_t nb = e->nb;
+        double rho = nb < k ? tail_norm(w, nb, k) : 0.0;
+        if (nb < k && rho > e->eta) {
+          append(e, n, w, rho, pn, w + k, nbk - jj - 1);
+          break;
+        }
+        /* R x = w[0:nb] by back substitution, column by column. */
+        memcpy(x, w, nb * sizeof *x);
+        for (size_t j = nb; j-- > 0;) {
+          const double *rj = R + j * k;
+          x[j] /= rj[j];
+          double xj = x[j];
+          if (xj != 0.0)
+            for (size_t i = 0; i < j; i++)
+              x[i] -= xj * rj[i];
+        }
+        defect += step(e, n, x, nb, rho, c, a, &pn);
+        for (size_t i = nb; i-- > 0;)
+          if (c[e->basis[i]] == 0.0)
+            delete_at(e, i, w, nbk - jj);
+        if (c[n] == 0.0)
+          break;
+      }
+    }
+  }
+  if (stop_full && e->nb == k)
+    *next = m;
+  return defect;
+}
+
+static void qr_identity(nslmi_carath_elim *e) {
+  size_t k = e->k;
+  memset(e->qm, 0, k * k * sizeof *e->qm);
+  for (size_t i = 0; i < k; i++)
+    e->qm[i + i * k] = 1.0;
+  e->nb = 0;
+}
+
+/* Refactor the current support from scratch (Q = I, then one reflection
+ * per member, in order).  Fails (-1) if a member is within eta of the span
+ * of the earlier ones: the caller then redoes the level on the QR path. */
+static int qr_rebuild(nslmi_carath_elim *e, const double *mu, size_t ldmu) {
+  size_t k = e->k, nb = e->nb;
+  size_t *keep = e->keep;
+  double *pk = e->cand;
+  memcpy(keep, e->basis, nb * sizeof *keep);
+  memcpy(pk, e->pw, nb * sizeof *pk);
+  qr_identity(e);
+  double *w = e->sc;
+  for (size_t i = 0; i < nb; i++) {
+    const double *v = mu + keep[i] * ldmu;
+    for (size_t l = 0; l < k; l++)
+      w[l] = dot(e->qm + l * k, v, k);
+    double rho = tail_norm(w, e->nb, k);
+    if (!(rho > e->eta))
+      return -1;
+    append(e, keep[i], w, rho, pk[i], NULL, 0);
+  }
+  return 0;
+}
+
+/* P = B^{-1} = R^{-1} Q^T for a full support (nb = k). */
+static int inverse(nslmi_carath_elim *e) {
+  size_t k = e->k;
+  double *P = e->pm, *Q = e->qm;
+  for (size_t j = 0; j < k; j++)
+    for (size_t i = 0; i < k; i++)
+      P[i + j * k] = Q[j + i * k];
+  nslmi_lapack_int n = (nslmi_lapack_int)k, info = 0;
+  char up = 'U', no = 'N';
+  dtrtrs_(&up, &no, &no, &n, &n, e->rm, &n, P, &n, &info);
+  e->swaps = 0;
+  return info == 0 ? 0 : -1;
+}
+
+/* Full-support path: points n0..m-1 with the explicit inverse P of the
+ * support matrix B (k x k).  x = P mu_n for a block by one gemm; a swap
+ * (one member leaves, mu_n enters) is a rank-one update of P and of the
+ * pending x (the simplex pivot), O(k^2) in vectorizable loops instead of
+ * the O(k^2) Givens sweep of Q and R.  Returns 0 when every point was
+ * processed, 1 when the support shrank (a tie): *next is the first point
+ * left, the support is compacted and Q, R are stale; -1 on a breakdown
+ * (the caller redoes the level on the QR path). */
+HOT static int inv_stream(nslmi_carath_elim *e, size_t n0, size_t m, const double *mu, size_t ldmu,
+                          double *c, const double *a, size_t *next, double *defect) {
+  size_t k = e->k;
+  double *P = e->pm, *X = e->wb, *f = e->f;
+  for (size_t b0 = n0; b0 < m; b0 += NSLMI_ELIM_BLOCK) {
+    size_t nbk = m - b0 < NSLMI_ELIM_BLOCK ? m - b0 : NSLMI_ELIM_BLOCK;
+    nslmi_gemm(0, 0, k, nbk, k, 1.0, P, 1, (ptrdiff_t)k, mu + b0 * ldmu, 1, (ptrdiff_t)ldmu, 0.0, X,
+               1, (ptrdiff_t)k, 1);
+    for (size_t jj = 0; jj < nbk; jj++) {
+      size_t n = b0 + jj;
+      if (!(c[n] > 0.0)) {
+        c[n] = 0.0;
+        continue;
+      }
+      double *x = X + jj * k;
+      double pn = powq(c[n], e->q);
+      *defect += step(e, n, x, k, 0.0, c, a, &pn);
+      size_t nleave = 0, p = 0;
+      for (size_t i = 0; i < k; i++)
+        if (c[e->basis[i]] == 0.0)
+          nleave++, p = i;
+      if (nleave == 0)
+        continue; /* n left */
+      if (nleave > 1 || c[n] == 0.0) {
+        /* A tie: the support shrinks; back to the QR path. */
+        size_t o = 0;
+        for (size_t i = 0; i < k; i++)
+          if (c[e->basis[i]] != 0.0) {
+            e->basis[o] = e->basis[i];
+            e->pw[o] = e->pw[i];
+            o++;
+          }
+        e->nb = o;
+        *next = n + 1;
+        return 1;
+      }
+      /* Swap: mu_n takes position p.  B' = B + (mu_n - b_p) e_p^T, so
+       * P' = P - (x - e_p) P[p,:] / x_p, and the same for pending x. */
+      double piv = x[p], xmax = 0.0;
+      for (size_t i = 0; i < k; i++)
+        xmax = fmax(xmax, fabs(x[i]));
+      for (size_t i = 0; i < k; i++)
+        f[i] = x[i] / piv;
+      f[p] = (x[p] - 1.0) / piv;
+      e->basis[p] = n;
+      e->pw[p] = pn;
+      if (fabs(piv) < NSLMI_ELIM_PIVOT * xmax || ++e->swaps > NSLMI_ELIM_SWAPS) {
+        /* A small pivot (or many updates): refactor from scratch. */
+        e->nb = k;
+        if (qr_rebuild(e, mu, ldmu) != 0 || e->nb != k || inverse(e) != 0)
+          return -1;
+        size_t rest = nbk - jj - 1;
+        if (rest > 0)
+          nslmi_gemm(0, 0, k, rest, k, 1.0, P, 1, (ptrdiff_t)k, mu + (n + 1) * ldmu, 1,
+                     (ptrdiff_t)ldmu, 0.0, x + k, 1, (ptrdiff_t)k, 1);
+        continue;
+      }
+      for (size_t j = 0; j < k; j++) {
+        double *pj = P + j * k, s = pj[p];
+        if (s != 0.0)
+          for (size_t i = 0; i < k; i++)
+            pj[i] -= f[i] * s;
+      }
+      for (size_t j = jj + 1; j < nbk; j++) {
+        double *xj = X + j * k, s = xj[p];
+        if (s != 0.0)
+          for (size_t i = 0; i < k; i++)
+            xj[i] -= f[i] * s;
+      }
+    }
+  }
+  *next = m;
+  return 0;
+}
+
+/* ||sum (c - c0)_i mu_i||, the k-space change of the sum (y: k scratch). */
+static double drift(size_t k, size_t m, const double *mu, size_t ldmu, const double *c,
+                    const double *c0, double *y) {
+  memset(y, 0, k * sizeof *y);
+  for (size_t i = 0; i < m; i++) {
+    double d = c[i] - c0[i];
+    if (d != 0.0)
+      for (size_t l = 0; l < k; l++)
+        y[l] += d * mu[i * ldmu + l];
+  }
+  return tail_norm(y, 0, k);
+}
+
+double nslmi_carath_elim_run(nslmi_carath_elim *e, size_t m, const double *mu, size_t ldmu,
+                             double *c, const double *a) {
+  size_t k = e->k;
+  if (k == 0) {
+    for (size_t n = 0; n < m; n++)
+      c[n] = 0.0;
+    e->nb = 0;
+    return 0.0;
+  }
+  size_t next = 0;
+  if (k >= NSLMI_ELIM_FAST_K && m <= e->mcap) {
+    /* Fast path: QR until the support is full, then the explicit inverse;
+     * verified at the end (k-space drift of the sum, conditioning of the
+     * support), else redone on the QR path. */
+    double *c0 = e->c0, s0 = 0.0, defect = 0.0;
+    memcpy(c0, c, m * sizeof *c0);
+    for (size_t i = 0; i < m; i++)
+      s0 += c0[i] > 0.0 ? c0[i] : 0.0;
+    qr_identity(e);
+    int ok = 1, inv_last = 0;
+    size_t n = 0;
+    while (ok && n < m) {
+      defect += qr_stream(e, n, m, mu, ldmu, c, a, 1, &next);
+      n = next;
+      inv_last = 0;
+      if (n >= m)
+        break;
+      if (inverse(e) != 0) {
+        ok = 0;
+        break;
+      }
+      int st = inv_stream(e, n, m, mu, ldmu, c, a, &next, &defect);
+      inv_last = st == 0;
+      if (st < 0 || (st == 1 && qr_rebuild(e, mu, ldmu) != 0))
+        ok = 0;
+      n = next;
+    }
+    if (ok && inv_last) {
+      /* sigma_min(B) >= 1 / ||P||_F: the support is independent. */
+      double pf = tail_norm(e->pm, 0, k * k);
+      ok = pf > 0.0 && 1.0 / pf > NSLMI_ELIM_CERT;
+    }
+    if (ok && drift(k, m, mu, ldmu, c, c0, e->y) <= NSLMI_ELIM_DRIFT * s0 + defect)
+      return defect;
+    memcpy(c, c0, m * sizeof *c);
+  }
+  qr_identity(e);
+  return qr_stream(e, 0, m, mu, ldmu, c, a, 0, &next);
+}

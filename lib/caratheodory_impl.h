@@ -1,0 +1,119 @@
+/* caratheodory_impl.h - private pieces of the Caratheodory module, shared by
+ * caratheodory.c (API, driver), caratheodory_basis.c (rank decision),
+ * caratheodory_elim.c (block eliminator) and caratheodory_paper.c (the
+ * lemma as stated).  Nothing here is used outside these files. */
+#ifndef NSLM_LIB_CARATHEODORY_IMPL_H
+#define NSLM_LIB_CARATHEODORY_IMPL_H
+
+#include <stddef.h>
+
+#include "caratheodory.h"
+
+/* Local dependence threshold in k-space: a unit vector at distance <= this
+ * from the span of the current support is dependent.  The rank tolerance
+ * acts once, on the singular values of the whole Z; after that only
+ * rounding decides (exact duplicates differ by rounding after a rotation;
+ * dot products of length k round to about sqrt(k) eps). */
+#define NSLMI_CARATH_ETA_FLOOR(k) (16.0 * sqrt((double)(k) + 1.0) * DBL_EPSILON)
+
+/* A coefficient that a step leaves at or below this fraction of its value
+ * before the step is a tie in the ratio test: it is set to 0 (what is
+ * dropped is added to the reported defect). */
+#define NSLMI_CARATH_TIE (8.0 * DBL_EPSILON)
+
+/* Groups per level of the grouped reduction, as a multiple of the rank k
+ * (at least NSLMI_CARATH_MIN_GROUPS): each level keeps at most k groups, so
+ * the points left shrink by about this factor per level. */
+#define NSLMI_CARATH_GROUP_FACTOR 3
+#define NSLMI_CARATH_MIN_GROUPS 32
+
+/* Rows from which the first level's group sums go through BLIS (one gemm
+ * per group for all rows); a single row is summed directly. */
+#define NSLMI_CARATH_MIN_BATCH 4
+
+/* LAPACK takes 32-bit sizes: min(h, r) and r beyond this are refused. */
+#define NSLMI_CARATH_MAX_DIM 16384
+
+/* ---- The rank decision: one factorization of Z ------------------------ */
+typedef struct {
+  size_t h, r;
+  size_t k;        /* numerical rank */
+  size_t nsv;      /* min(h, r) singular values */
+  double *sv;      /* nsv singular values of Z, descending */
+  double *vt;      /* k x r row-major: rows are V_k^T (top right singular vectors);
+                      NULL when identity */
+  int identity;    /* full column rank certified by Cholesky: k = r, V = I, the
+                      k-space is R^r itself and sv is not computed (zeros) */
+  double *znorm;   /* h: ||z_j||_2 */
+  const double *z; /* row j of Z at z + j * zrs, contiguous entries */
+  ptrdiff_t zrs;
+  double *zcopy; /* owned row-major copy when the caller's rows were not contiguous */
+} nslmi_carath_basis;
+
+/* Decides k = #{sigma_i > rank_tol sigma_1} and V_k.  Fast path (h >= r):
+ * the Gram matrix Z^T Z (one BLIS gemm) and its Cholesky factor certify
+ * full column rank when the smallest singular value is provably above the
+ * tolerance; then k = r and V = I.  Otherwise Z is factorized by TSQR over
+ * nthreads threads and the r x r triangle by an SVD.  With copy != 0
+ * (needed unless zcs == 1 and zrs >= r) b->z is a row-major copy.  Fails with
+ * NSLM_ERR_NOMEM or NSLM_ERR_NUMERIC (detail recorded). */
+int nslmi_carath_basis_init(const char *fn, nslmi_carath_basis *b, size_t h, size_t r,
+                            const double *z, ptrdiff_t zrs, ptrdiff_t zcs, int copy,
+                            double rank_tol, size_t nthreads);
+void nslmi_carath_basis_free(nslmi_carath_basis *b);
+
+/* ---- Parallel helper ---------------------------------------------------- */
+/* Runs fn(arg, 0) in the caller and fn(arg, 1..n-1) in threads (in the
+ * caller, one after the other, where a thread cannot be created); returns
+ * the first nonzero status. */
+typedef int (*nslmi_carath_task)(void *arg, size_t worker);
+int nslmi_carath_parallel(size_t n, nslmi_carath_task fn, void *arg);
+
+/* ---- The block eliminator (k-space) ----------------------------------- */
+typedef struct {
+  size_t k, mcap;
+  double q, eta;  /* eta: relative distance under which a point is dependent */
+  double *qm;     /* k x k column-major orthogonal Q */
+  double *rm;     /* k x k column-major upper triangle R: support = Q R */
+  double *pm;     /* k x k column-major inverse of a full support (fast path) */
+  double *wb;     /* k x block: rotated pending points Q^T mu (or P mu) */
+  double *x, *y;  /* k each: solve, Householder scratch */
+  double *pw;     /* k: c^q of the support members (sqrt c for q = 1/2) */
+  double *cand;   /* 2 (k + 1): the new powers at both ends of a step */
+  double *sc, *f; /* k each: scratch */
+  double *c0;     /* mcap: the coefficients on entry (to redo a level) */
+  size_t *basis;  /* the support, in the order of R's columns */
+  size_t *keep;   /* k: scratch */
+  size_t nb, swaps;
+} nslmi_carath_elim;
+
+/* mcap: the largest m that nslmi_carath_elim_run will get. */
+int nslmi_carath_elim_init(nslmi_carath_elim *e, size_t k, double q, double eta, size_t mcap);
+void nslmi_carath_elim_free(nslmi_carath_elim *e);
+/* Reduces sum_i c_i mu_i (mu_i: unit k-vectors at mu + i * ldmu, c_i >= 0)
+ * while phi(c) = sum_i a_i c_i^q (a_i >= 0) never increases, until the
+ * points with c_i > 0 are independent (at most k of them).  c is updated in
+ * place.  Returns the defect: an upper bound on ||sum (c'-c)_i mu_i||
+ * beyond rounding (the local dependence decisions and the ties). */
+double nslmi_carath_elim_run(nslmi_carath_elim *e, size_t m, const double *mu, size_t ldmu,
+                             double *c, const double *a);
+
+/* ---- PAPER mode: the lemma as stated ------------------------------------ */
+typedef struct {
+  size_t r;
+  double *m, *tau, *work, *col, *c, *d;
+  int lwork;
+} nslmi_carath_paper;
+
+int nslmi_carath_paper_init(nslmi_carath_paper *p, size_t r);
+void nslmi_carath_paper_free(nslmi_carath_paper *p);
+/* Textbook elimination on the active list act (na indices into t, which
+ * is updated in place): while more than r + 1 coefficients are nonzero,
+ * takes the first r + 2, finds a null vector of their r x (r + 2) matrix
+ * by a fresh QR, and steps to the end of the no-sign-flip interval with
+ * the smaller sum |t|^q.  On return act holds the survivors; returns their
+ * number, or (size_t)-1 if LAPACK failed. */
+size_t nslmi_carath_paper_run(nslmi_carath_paper *p, const nslmi_carath_basis *b, double q,
+                              double *t, size_t *act, size_t na);
+
+#endif
