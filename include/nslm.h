@@ -602,8 +602,11 @@ enum {
   NSLM_CONSTRUCT_GLOBAL_TOL = 3,    /* double > 0: optimality tolerance of the convex
                                        solver of nslm_global_minimize; default 1e-9 */
   NSLM_CONSTRUCT_GLOBAL_MAX_ITER = 4, /* int >= 1: its iteration limit; default 2000 */
-  NSLM_CONSTRUCT_AVOID = 5          /* int 0/1: JOINT mode picks Gamma's basis off Theta's
+  NSLM_CONSTRUCT_AVOID = 5,         /* int 0/1: JOINT mode picks Gamma's basis off Theta's
                                        units when it can (fewer relocations); default 1 */
+  NSLM_CONSTRUCT_PARALLEL = 6       /* int: compress Theta and Gamma side by side, each on
+                                       half the threads: 0 never, 1 when large (default),
+                                       2 always (given 2 threads or more) */
 };
 
 NSLM_API int nslm_construct_opts_create(nslm_construct_opts **out);

@@ -312,7 +312,7 @@ done:
 
 int nslmi_compress_run(const nslm_net *net, nslm_params *work, const nslmi_features *f,
                        const nslm_construct_opts *o, const unsigned char *avoid, double budget,
-                       nslm_path *path, size_t *active) {
+                       nslm_path *path, size_t *active, const struct nslmi_compress_sync *sync) {
   size_t l = work->depth, n = f->n;
   const size_t *wd = work->widths;
   size_t nthreads = o->nthreads > 0 ? (size_t)o->nthreads : nslmi_net_threads(net);
@@ -333,9 +333,14 @@ int nslmi_compress_run(const nslm_net *net, nslm_params *work, const nslmi_featu
     for (size_t r = 0; r < rows; r++)
       if (keep[r]) sel[u++] = r;
     const unsigned char *av = avoid ? avoid + nslmi_units_offset(wd, j) : NULL;
+    if (av && sync && sync->wait && sync->wait(sync->user, j)) {
+      st = NSLMI_FAIL(NSLM_ERR_CANCELLED, "the other compression failed");
+      break;
+    }
     st = compress_layer(work->w[j], p, rows, sel, u, f->a[j], n, av, o, budget, nthreads, j);
     if (st) break;
     nslmi_col_support(work, j, keep); /* S_j: the rows that matter one layer down */
+    if (sync && sync->publish) sync->publish(sync->user, j, keep);
     if (path) st = nslmi_append_layer(path, work, j, NSLM_SEG_CONSTANT);
   }
   if (st == NSLM_OK) {
@@ -399,7 +404,7 @@ static int compress_common(const char *func, const nslm_net *net, const nslm_par
   double budget = INFINITY;
   if (o.mode == NSLM_COMPRESS_SHARED && con != NULL)
     budget = nslmi_shared_budget(con, fmax(1.0, nslmi_constraint_value(con, theta)));
-  if (st == NSLM_OK) st = nslmi_compress_run(net, work, f, &o, NULL, budget, pth, active);
+  if (st == NSLM_OK) st = nslmi_compress_run(net, work, f, &o, NULL, budget, pth, active, NULL);
   nslmi_features_free(f);
   if (st) {
     nslm_params_destroy(work);

@@ -6,6 +6,17 @@
 #include "nslm.h"
 #include "forward.h"
 
+/* Two compressions running side by side (connect): the producer
+ * publishes S_j, the units its layer j keeps, right after layer j; the
+ * consumer, whose avoid mask is being filled that way, waits for layer j
+ * before choosing its basis there.  wait returns nonzero when the
+ * producer failed (the consumer then stops with NSLM_ERR_CANCELLED). */
+struct nslmi_compress_sync {
+  void (*publish)(void *user, size_t j, const unsigned char *units);
+  int (*wait)(void *user, size_t j);
+  void *user;
+};
+
 /* Compresses work in place (work = Theta on entry, Theta-bar on return)
  * against f, the features of Theta (A_1..A_l).  Outermost layer first;
  * after each layer (l, l-1, .., 1, then 0) a knot is appended to path
@@ -13,11 +24,12 @@
  * be NULL): JOINT and SHARED pick basis units outside it when they span
  * A_j.  budget: SHARED's bound on the l1 norm of a JOINT row (larger rows
  * are reduced ROW-wise).  active (l entries, may be NULL): active widths
- * of the result.
+ * of the result.  sync (may be NULL): see struct nslmi_compress_sync.
  * o must be resolved (never NULL).  No argument checks. */
 int nslmi_compress_run(const nslm_net *net, nslm_params *work, const nslmi_features *f,
                        const nslm_construct_opts *o, const unsigned char *avoid,
-                       double budget, nslm_path *path, size_t *active);
+                       double budget, nslm_path *path, size_t *active,
+                       const struct nslmi_compress_sync *sync);
 /* SHARED's row budget rmax / a_r (INFINITY when layers >= 1 are
  * unconstrained). */
 double nslmi_shared_budget(const nslm_constraint *con, double rmax);

@@ -17,6 +17,7 @@
  * nslm_path_descent) and, when that is its end, goes on to Gamma.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,15 +68,149 @@ static int check_two(const char *func, const nslm_net *net, const nslm_params *t
 
 static int compress_one(const nslm_net *net, const nslm_params *theta, const nslm_data *data,
                         const nslm_construct_opts *o, const unsigned char *avoid, double budget,
-                        int build, nslm_params **bar, nslm_path **path) {
+                        int build, nslm_params **bar, nslm_path **path,
+                        const struct nslmi_compress_sync *sync) {
   nslmi_features *f = NULL;
   int st = nslmi_forward(net, theta, data, 0, &f);
   if (st) return st;
   st = nslm_params_clone(bar, theta);
   if (st == NSLM_OK && build) st = nslm_path_create(path, net, theta);
-  if (st == NSLM_OK) st = nslmi_compress_run(net, *bar, f, o, avoid, budget, build ? *path : NULL, NULL);
+  if (st == NSLM_OK) st = nslmi_compress_run(net, *bar, f, o, avoid, budget, build ? *path : NULL, NULL,
+                                                 sync);
   nslmi_features_free(f);
   return st;
+}
+
+/* ---------------------------------------------------------------------
+ * The two compressions side by side.  Theta's runs in the caller's
+ * thread, Gamma's in a second one, each with half the threads (a private
+ * copy of the net carries the count, so that the forward passes do not
+ * oversubscribe the cores).  Most of the work is two forward passes and a
+ * column-pivoted QR per layer; the QR's level-2 half scales poorly over
+ * threads, so two QRs at once use the cores better than one after the
+ * other.  Gamma's basis at layer j needs S_j of Theta (when it avoids
+ * Theta's units): a pipeline, Theta publishes layer by layer.
+ * ------------------------------------------------------------------- */
+
+typedef struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  size_t ready; /* layers >= ready are published (l + 1: none) */
+  int failed;
+  unsigned char *mask; /* concatenated, being filled */
+  const size_t *widths;
+} pipe_t;
+
+static void pipe_publish(void *user, size_t j, const unsigned char *units) {
+  pipe_t *pp = user;
+  pthread_mutex_lock(&pp->mu);
+  memcpy(pp->mask + nslmi_units_offset(pp->widths, j), units, pp->widths[j]);
+  pp->ready = j;
+  pthread_cond_broadcast(&pp->cv);
+  pthread_mutex_unlock(&pp->mu);
+}
+
+static int pipe_wait(void *user, size_t j) {
+  pipe_t *pp = user;
+  pthread_mutex_lock(&pp->mu);
+  while (pp->ready > j && !pp->failed) pthread_cond_wait(&pp->cv, &pp->mu);
+  int failed = pp->failed;
+  pthread_mutex_unlock(&pp->mu);
+  return failed;
+}
+
+static void pipe_fail(pipe_t *pp) {
+  pthread_mutex_lock(&pp->mu);
+  pp->failed = 1;
+  pthread_cond_broadcast(&pp->cv);
+  pthread_mutex_unlock(&pp->mu);
+}
+
+typedef struct {
+  const nslm_net *net;
+  const nslm_params *gamma;
+  const nslm_data *data;
+  const nslm_construct_opts *o;
+  const unsigned char *avoid;
+  double budget;
+  struct nslmi_compress_sync sync;
+  nslm_params *gbar;
+  int st;
+  char msg[512];
+} job_t;
+
+static void *gamma_job(void *arg) {
+  job_t *jb = arg;
+  jb->st = compress_one(jb->net, jb->gamma, jb->data, jb->o, jb->avoid, jb->budget, 0, &jb->gbar,
+                        NULL, jb->avoid ? &jb->sync : NULL);
+  /* the detail message is thread-local: hand it over */
+  if (jb->st) snprintf(jb->msg, sizeof jb->msg, "%s", nslm_last_error());
+  return NULL;
+}
+
+/* Problems below this many multiply-adds per forward pass stay sequential
+ * (a thread costs more than it saves). */
+#define PARALLEL_MIN_WORK 5e7
+
+static int want_parallel(const nslm_net *net, const nslm_construct_opts *o, size_t n,
+                         size_t threads) {
+  if (o->parallel == 0 || threads < 2) return 0;
+  if (o->parallel == 2) return 1;
+  double work = 0.0;
+  for (size_t j = 0; j <= net->depth; j++) work += (double)net->widths[j] * net->widths[j + 1];
+  return work * (double)n >= PARALLEL_MIN_WORK;
+}
+
+/* Compresses Theta (caller's thread) and Gamma (a second thread). */
+static int compress_both(const char *func, const nslm_net *net, const nslm_params *theta,
+                         const nslm_params *gamma, const nslm_data *data, plan_t *p,
+                         double budget, int build, unsigned char *tmask, int use_avoid) {
+  size_t T = p->o.nthreads > 0 ? (size_t)p->o.nthreads : nslmi_net_threads(net);
+  size_t half = T / 2 > 0 ? T / 2 : 1;
+  nslm_net nt = *net, ng = *net; /* shallow copies: only the thread count differs */
+  nt.nthreads = half;
+  ng.nthreads = T - half > 0 ? T - half : 1;
+  nslm_construct_opts ot = p->o, og = p->o;
+  ot.nthreads = (int)nt.nthreads;
+  og.nthreads = (int)ng.nthreads;
+  pipe_t pp;
+  memset(&pp, 0, sizeof pp);
+  pp.ready = net->depth + 1;
+  pp.mask = tmask;
+  pp.widths = net->widths;
+  memset(tmask, 0, nslmi_units_total(net->depth, net->widths));
+  if (pthread_mutex_init(&pp.mu, NULL) != 0) return -1;
+  if (pthread_cond_init(&pp.cv, NULL) != 0) {
+    pthread_mutex_destroy(&pp.mu);
+    return -1;
+  }
+  job_t jb;
+  memset(&jb, 0, sizeof jb);
+  jb.net = &ng;
+  jb.gamma = gamma;
+  jb.data = data;
+  jb.o = &og;
+  jb.avoid = use_avoid ? tmask : NULL;
+  jb.budget = budget;
+  jb.sync.wait = pipe_wait;
+  jb.sync.user = &pp;
+  pthread_t th;
+  if (pthread_create(&th, NULL, gamma_job, &jb) != 0) {
+    pthread_cond_destroy(&pp.cv);
+    pthread_mutex_destroy(&pp.mu);
+    return -1; /* the caller goes sequential */
+  }
+  struct nslmi_compress_sync pub = {pipe_publish, NULL, &pp};
+  int st = compress_one(&nt, theta, data, &ot, NULL, budget, build, &p->tbar, &p->pt, &pub);
+  if (st) pipe_fail(&pp);
+  pthread_join(th, NULL);
+  pthread_cond_destroy(&pp.cv);
+  pthread_mutex_destroy(&pp.mu);
+  p->gbar = jb.gbar;
+  if (st == NSLM_OK && jb.st) st = nslmi_fail(jb.st, func, "%s", jb.msg);
+  if (st) return st;
+  /* the paths were built with the halved net: nothing of it is kept */
+  return NSLM_OK;
 }
 
 /* Both compressions, the widths they need, the JOINT refusal. */
@@ -99,19 +234,29 @@ static int plan_make(const char *func, const nslm_net *net, const nslm_params *t
   if (p->o.mode == NSLM_COMPRESS_SHARED && con != NULL)
     budget = nslmi_shared_budget(con, fmax(nslmi_constraint_value(con, theta),
                                            nslmi_constraint_value(con, gamma)));
-  st = compress_one(net, theta, data, &p->o, NULL, budget, build, &p->tbar, &p->pt);
+  /* JOINT, SHARED: Gamma's basis avoids Theta-bar's units when they can,
+   * which spares the relocation (a pure saving: the result is a valid
+   * compression of Gamma either way).  Gamma's compression path is not
+   * built: each of its segments changes one layer once, so its reverse is
+   * Gamma-bar with the layers 0, 1, .., l put back one at a time (see
+   * build_path). */
+  int use_avoid = p->o.mode != NSLM_COMPRESS_ROW && p->o.avoid;
+  size_t T = p->o.nthreads > 0 ? (size_t)p->o.nthreads : nslmi_net_threads(net);
+  st = -1;
+  if (want_parallel(net, &p->o, data->n, T))
+    st = compress_both(func, net, theta, gamma, data, p, budget, build, tmask, use_avoid);
+  if (st == -1) { /* sequential */
+    st = compress_one(net, theta, data, &p->o, NULL, budget, build, &p->tbar, &p->pt, NULL);
+    if (st) goto done;
+    for (size_t j = 1; j <= l; j++)
+      nslmi_active_units(p->tbar, j, tmask + nslmi_units_offset(net->widths, j));
+    st = compress_one(net, gamma, data, &p->o, use_avoid ? tmask : NULL, budget, 0, &p->gbar, NULL,
+                      NULL);
+  }
   if (st) goto done;
+  /* Theta-bar's actual active units (the published S_j may be larger) */
   for (size_t j = 1; j <= l; j++)
     nslmi_active_units(p->tbar, j, tmask + nslmi_units_offset(net->widths, j));
-  /* JOINT: Gamma's basis avoids Theta-bar's units when they can, which
-   * spares the relocation (a pure saving: the result is a valid
-   * compression of Gamma either way). */
-  const unsigned char *avoid = p->o.mode != NSLM_COMPRESS_ROW && p->o.avoid ? tmask : NULL;
-  /* Gamma's compression path is not built: each of its segments changes
-   * one layer once, so its reverse is Gamma-bar with the layers 0, 1, ..,
-   * l put back one at a time (see build_path). */
-  st = compress_one(net, gamma, data, &p->o, avoid, budget, 0, &p->gbar, NULL);
-  if (st) goto done;
   char msg[380];
   size_t used = 0, nshort = 0;
   for (size_t j = 1; j <= l; j++) {

@@ -18,6 +18,7 @@ void nslmi_copts_resolve(nslm_construct_opts *o, const nslm_construct_opts *src)
   o->global_tol = NSLMI_COPT_GLOBAL_TOL;
   o->global_max_iter = NSLMI_COPT_GLOBAL_MAX_ITER;
   o->avoid = 1;
+  o->parallel = 1;
 }
 
 int nslm_construct_opts_create(nslm_construct_opts **out) {
@@ -34,7 +35,8 @@ void nslm_construct_opts_destroy(nslm_construct_opts *opts) { nslmi_free(opts); 
 
 static int is_int_key(int key) {
   return key == NSLM_CONSTRUCT_MODE || key == NSLM_CONSTRUCT_NUM_THREADS ||
-         key == NSLM_CONSTRUCT_GLOBAL_MAX_ITER || key == NSLM_CONSTRUCT_AVOID;
+         key == NSLM_CONSTRUCT_GLOBAL_MAX_ITER || key == NSLM_CONSTRUCT_AVOID ||
+         key == NSLM_CONSTRUCT_PARALLEL;
 }
 
 static int is_double_key(int key) {
@@ -64,6 +66,11 @@ int nslm_construct_opts_set_int(nslm_construct_opts *opts, int key, int value) {
     if (value != 0 && value != 1)
       return NSLMI_FAIL(NSLM_ERR_DOMAIN, "avoid flag %d must be 0 or 1", value);
     opts->avoid = value;
+    break;
+  case NSLM_CONSTRUCT_PARALLEL:
+    if (value < 0 || value > 2)
+      return NSLMI_FAIL(NSLM_ERR_DOMAIN, "parallel setting %d must be 0, 1 or 2", value);
+    opts->parallel = value;
     break;
   }
   return NSLM_OK;
@@ -96,6 +103,7 @@ int nslm_construct_opts_get_int(const nslm_construct_opts *opts, int key, int *v
   case NSLM_CONSTRUCT_NUM_THREADS: *value = opts->nthreads; return NSLM_OK;
   case NSLM_CONSTRUCT_GLOBAL_MAX_ITER: *value = opts->global_max_iter; return NSLM_OK;
   case NSLM_CONSTRUCT_AVOID: *value = opts->avoid; return NSLM_OK;
+  case NSLM_CONSTRUCT_PARALLEL: *value = opts->parallel; return NSLM_OK;
   }
   return NSLMI_FAIL(NSLM_ERR_INVALID, "key %d is not an int option", key);
 }

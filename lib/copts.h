@@ -16,6 +16,7 @@ struct nslm_construct_opts {
   double global_tol;
   int global_max_iter;
   int avoid;
+  int parallel;
 };
 
 /* *o := the defaults, or a copy of *src when src != NULL. */

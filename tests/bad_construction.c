@@ -125,6 +125,8 @@ START_TEST(bad_construct_opts) {
   BAD("nslm_construct_opts_set_int", nslm_construct_opts_set_int(o, NSLM_CONSTRUCT_NUM_THREADS, -1), NSLM_ERR_DOMAIN);
   BAD("nslm_construct_opts_set_int", nslm_construct_opts_set_int(o, NSLM_CONSTRUCT_GLOBAL_MAX_ITER, 0), NSLM_ERR_DOMAIN);
   BAD("nslm_construct_opts_set_int", nslm_construct_opts_set_int(o, NSLM_CONSTRUCT_AVOID, 2), NSLM_ERR_DOMAIN);
+  BAD("nslm_construct_opts_set_int", nslm_construct_opts_set_int(o, NSLM_CONSTRUCT_PARALLEL, 3), NSLM_ERR_DOMAIN);
+  BAD("nslm_construct_opts_set_int", nslm_construct_opts_set_int(o, NSLM_CONSTRUCT_PARALLEL, -1), NSLM_ERR_DOMAIN);
   BAD("nslm_construct_opts_set_double", nslm_construct_opts_set_double(NULL, NSLM_CONSTRUCT_RANK_TOL, 0), NSLM_ERR_INVALID);
   BAD("nslm_construct_opts_set_double", nslm_construct_opts_set_double(o, NSLM_CONSTRUCT_MODE, 0), NSLM_ERR_INVALID);
   BAD("nslm_construct_opts_set_double", nslm_construct_opts_set_double(o, NSLM_CONSTRUCT_RANK_TOL, NAN), NSLM_ERR_NONFINITE);
@@ -144,6 +146,8 @@ START_TEST(bad_construct_opts) {
   ck_assert_int_eq(nslm_construct_opts_get_int(o, NSLM_CONSTRUCT_MODE, &v), NSLM_OK);
   ck_assert_int_eq(v, NSLM_COMPRESS_ROW);
   ck_assert_int_eq(nslm_construct_opts_get_int(o, NSLM_CONSTRUCT_AVOID, &v), NSLM_OK);
+  ck_assert_int_eq(v, 1);
+  ck_assert_int_eq(nslm_construct_opts_get_int(o, NSLM_CONSTRUCT_PARALLEL, &v), NSLM_OK);
   ck_assert_int_eq(v, 1);
   ck_assert_int_eq(nslm_construct_opts_get_double(o, NSLM_CONSTRUCT_RANK_TOL, &d), NSLM_OK);
   ck_assert(d == 1e-13);

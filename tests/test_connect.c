@@ -29,6 +29,7 @@
 #include <check.h>
 
 #include "nslm.h"
+#include "alloc.h"
 #include "reference.h"
 #include "testutil.h"
 
@@ -688,6 +689,12 @@ static int run_connect(inst_t *in, const nslm_params *t, const nslm_params *g, i
    * relocation segments are exercised too */
   if (mode == NSLM_COMPRESS_JOINT && (in->n % 2))
     ck_assert_int_eq(nslm_construct_opts_set_int(o, NSLM_CONSTRUCT_AVOID, 0), NSLM_OK);
+  /* every third instance compresses Theta and Gamma side by side (two
+   * threads, the pipeline of the avoid masks), whatever its size */
+  if (in->widths[1] % 3 == 0) {
+    ck_assert_int_eq(nslm_construct_opts_set_int(o, NSLM_CONSTRUCT_PARALLEL, 2), NSLM_OK);
+    ck_assert_int_eq(nslm_construct_opts_set_int(o, NSLM_CONSTRUCT_NUM_THREADS, 2), NSLM_OK);
+  }
   ck_assert_int_eq(nslm_connect_widths(in->net, t, g, in->data, in->con, o, needed, l, &fits), NSLM_OK);
   *need_max = 0;
   int fit2 = 1;
@@ -1127,6 +1134,51 @@ START_TEST(penalized_report_matches_reference) {
 }
 END_TEST
 
+/* The side-by-side compressions under allocation failures in the
+ * caller's thread: every failure is NOMEM with *out NULL (the second
+ * thread is stopped, never left waiting), and the call succeeds once no
+ * allocation fails.  (Injection is per thread: the second thread's own
+ * allocations are not failed here.) */
+START_TEST(parallel_connect_fails_cleanly) {
+  nslmt_rng rng;
+  nslmt_seed(&rng, 18);
+  inst_t in;
+  inst_make(&in, &rng, 2, 3, 30, 2, 8, 5, NSLM_LOSS_SQUARED, 1.0, 0);
+  nslm_params *t, *g;
+  ck_assert_int_eq(nslm_params_create(&t, in.net), NSLM_OK);
+  ck_assert_int_eq(nslm_params_create(&g, in.net), NSLM_OK);
+  random_params(&rng, &in, t);
+  random_params(&rng, &in, g);
+  nslm_construct_opts *o = opts_mode(NSLM_COMPRESS_JOINT);
+  ck_assert_int_eq(nslm_construct_opts_set_int(o, NSLM_CONSTRUCT_PARALLEL, 2), NSLM_OK);
+  ck_assert_int_eq(nslm_construct_opts_set_int(o, NSLM_CONSTRUCT_NUM_THREADS, 2), NSLM_OK);
+  int sites = 0;
+  for (long k = 0; k < 100000; k++) {
+    nslm_path *path = (nslm_path *)&rng;
+    nslmi_alloc_fail_after(k, 0);
+    int st = nslm_connect(in.net, t, g, in.data, NULL, o, &path);
+    long used = nslmi_alloc_count();
+    nslmi_alloc_fail_after(-1, 0);
+    if (k >= used) {
+      ck_assert_int_eq(st, NSLM_OK);
+      pathcheck_t pc;
+      check_path(&in, path, &pc);
+      ck_assert_double_le(pc.max_const_dev, CONST_TOL);
+      nslm_path_destroy(path);
+      break;
+    }
+    ck_assert_msg(st == NSLM_ERR_NOMEM, "allocation %ld: status %d (%s)", k, st, nslm_last_error());
+    ck_assert_ptr_null(path);
+    sites++;
+  }
+  ck_assert_int_ge(sites, 10);
+  nslm_construct_opts_destroy(o);
+  nslm_params_destroy(t);
+  nslm_params_destroy(g);
+  inst_free(&in);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("connect");
   TCase *tc = tcase_create("units");
@@ -1147,6 +1199,7 @@ int main(void) {
   tcase_add_test(tc, connect_shared_property);
   tcase_add_test(tc, theorem_width_suffices);
   tcase_add_test(tc, too_narrow_with_exact_numbers);
+  tcase_add_test(tc, parallel_connect_fails_cleanly);
   suite_add_tcase(s, tc);
   tc = tcase_create("global");
   tcase_set_timeout(tc, 60);
