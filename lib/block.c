@@ -37,10 +37,6 @@
 #include "status.h"
 #include "units.h"
 
-/* TEMPORARY until lib/caratheodory.c lands: a weak reference, so the
- * library links meanwhile (ROW mode then reports NSLM_ERR_UNSUPPORTED). */
-#pragma weak nslmi_carath_rows
-
 int nslmi_append_layer(nslm_path *path, const nslm_params *work, size_t j, int kind) {
   unsigned char changed[work->depth + 1];
   memset(changed, 0, sizeof changed);
@@ -236,8 +232,6 @@ static int joint_layer(const double *w, size_t p, const size_t *sel, size_t u, c
 static int row_layer(const double *w, size_t p, const size_t *sel, size_t u, const double *a,
                      size_t n, double tol, size_t nthreads, double *wr) {
   for (size_t r = 0; r < u; r++) memcpy(wr + r * p, w + sel[r] * p, p * sizeof *wr);
-  if (nslmi_carath_rows == NULL)
-    return NSLMI_FAIL(NSLM_ERR_UNSUPPORTED, "ROW mode needs the Caratheodory reduction");
   nslmi_carath_opts co;
   memset(&co, 0, sizeof co);
   co.rank_tol = tol;
