@@ -126,43 +126,66 @@ static int print_point(const char *key, const char *what, demo_state *s, const n
   return NSLM_OK;
 }
 
-/* Points per segment of the demo's profiles: knots exact, enough for a
- * smooth convex segment in the plot. */
-#define DEMO_POINTS 33
+/* Points of the demo's profile per segment: a constant segment needs few
+ * (the certificates check it everywhere), the convex one many (it is the
+ * curve of the plot).  Knots are shared between segments. */
+#define DEMO_POINTS_CONSTANT 3
+#define DEMO_POINTS_CURVED 65
 
-/* The risk on the grid of DEMO_POINTS per segment; arrays malloc'ed. */
+static size_t points_of(const nslm_path *path, size_t s) {
+  int kind = NSLM_SEG_GENERAL;
+  nslm_path_segment_kind(path, s, &kind);
+  return kind == NSLM_SEG_CONSTANT ? DEMO_POINTS_CONSTANT : DEMO_POINTS_CURVED;
+}
+
+/* The risk along the path; t and risk malloc'ed, *npts points; segment s
+ * covers the points first[s] .. first[s + 1] (first has S + 1 entries). */
 static int profile(demo_state *s, const nslm_path *path, int quiet, size_t *npts, double **t,
-                   double **risk) {
-  *npts = nslm_path_grid_size(path, DEMO_POINTS);
-  *t = malloc(*npts * sizeof **t);
-  *risk = malloc(*npts * sizeof **risk);
-  progress pr;
-  progress_begin(&pr, "profile", quiet);
-  int st = *t && *risk ? NSLM_OK : NSLM_ERR_NOMEM;
-  if (st == NSLM_OK)
-    st = nslm_path_eval_grid(path, s->net, s->data, s->loss, NULL, DEMO_POINTS, *npts, *t, *risk,
-                             NULL, NULL, 0, 0, NSLM_EVAL_STRUCTURED, progress_callback, &pr);
-  progress_end(&pr);
+                   double **risk, size_t **first) {
+  size_t S = nslm_path_num_segments(path), n = 1;
+  *first = malloc((S + 1) * sizeof **first);
+  for (size_t g = 0; *first && g < S; g++) {
+    (*first)[g] = n - 1;
+    n += points_of(path, g) - 1;
+  }
+  if (*first) (*first)[S] = n - 1;
+  *t = malloc(n * sizeof **t);
+  *risk = malloc(n * sizeof **risk);
+  int st = *first && *t && *risk ? NSLM_OK : NSLM_ERR_NOMEM;
+  if (st == NSLM_OK) {
+    (*t)[0] = 0.0;
+    for (size_t g = 0; g < S; g++) {
+      size_t k = points_of(path, g) - 1;
+      for (size_t i = 1; i <= k; i++)
+        (*t)[(*first)[g] + i] = ((double)g + (double)i / (double)k) / (double)S;
+    }
+    progress pr;
+    progress_begin(&pr, "profile", quiet);
+    st = nslm_path_eval(path, s->net, s->data, s->loss, NULL, n, *t, *risk, NULL, NULL, 0, 0,
+                        NSLM_EVAL_STRUCTURED, progress_callback, &pr);
+    progress_end(&pr);
+  }
   if (st) {
+    free(*first);
     free(*t);
     free(*risk);
     return cli_lib_error(st, CLI_EFAIL, "profile");
   }
+  *npts = n;
   return CLI_OK;
 }
 
 /* One line per run of segments of the same kind: the risk along them. */
-static void summarize(const nslm_path *path, const double *t, const double *risk) {
-  size_t S = nslm_path_num_segments(path), per = DEMO_POINTS - 1;
-  (void)t;
+static void summarize(const nslm_path *path, const double *risk, const size_t *first) {
+  size_t S = nslm_path_num_segments(path);
   for (size_t s0 = 0; s0 < S;) {
     int kind;
     nslm_path_segment_kind(path, s0, &kind);
     size_t s1 = s0;
     for (int k2; s1 + 1 < S && nslm_path_segment_kind(path, s1 + 1, &k2) == NSLM_OK && k2 == kind;)
       s1++;
-    double lo = risk[s0 * per], hi = lo;
-    for (size_t i = s0 * per; i <= (s1 + 1) * per; i++) {
+    double lo = risk[first[s0]], hi = lo;
+    for (size_t i = first[s0]; i <= first[s1 + 1]; i++) {
       lo = fmin(lo, risk[i]);
       hi = fmax(hi, risk[i]);
     }
@@ -173,7 +196,7 @@ static void summarize(const nslm_path *path, const double *t, const double *risk
       printf("  %-15s %-8s risk %.6g throughout (spread %.2g)\n", which, "constant", lo, hi - lo);
     else
       printf("  %-15s %-8s risk %.6g -> %.6g (min %.6g)\n", which, cli_kind_name(kind),
-             risk[s0 * per], risk[(s1 + 1) * per], lo);
+             risk[first[s0]], risk[first[s1 + 1]], lo);
     s0 = s1 + 1;
   }
 }
@@ -288,13 +311,13 @@ static int run(const demo_args *a, demo_state *s) {
   st = nslm_descent(s->net, s->theta, s->gamma, s->data, s->loss, s->con, s->opts, &s->descent,
                     &cut);
   if (st) return cli_lib_error(st, CLI_EFAIL, "descent");
-  size_t npts;
+  size_t npts = 0, *first = NULL;
   double *t, *risk;
-  code = profile(s, s->descent, a->quiet, &npts, &t, &risk);
+  code = profile(s, s->descent, a->quiet, &npts, &t, &risk, &first);
   if (code) return code;
   printf("\nthe path Theta -> Gamma: compress Theta, relocate its units, bridge, Gamma's\n"
          "compression reversed; cut at c = %.6g of the convex segment (descent)\n", cut);
-  summarize(s->descent, t, risk);
+  summarize(s->descent, risk, first);
   int passed = 0;
   double max_r = 0;
   code = certify(s, s->descent, a->quiet, &passed, &max_r);
@@ -314,6 +337,7 @@ static int run(const demo_args *a, demo_state *s) {
   }
   free(t);
   free(risk);
+  free(first);
   if (code) return code;
   return passed ? CLI_OK : CLI_ECERT;
 }
