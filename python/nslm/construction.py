@@ -29,9 +29,10 @@ class _Key(enum.IntEnum):
     GLOBAL_TOL = 3
     GLOBAL_MAX_ITER = 4
     AVOID = 5
+    PARALLEL = 6
 
 
-_INT_KEYS = {_Key.MODE, _Key.NUM_THREADS, _Key.GLOBAL_MAX_ITER, _Key.AVOID}
+_INT_KEYS = {_Key.MODE, _Key.NUM_THREADS, _Key.GLOBAL_MAX_ITER, _Key.AVOID, _Key.PARALLEL}
 
 
 def compress_mode(mode):
@@ -51,7 +52,9 @@ class ConstructOptions(Handle):
     rank_tol: relative rank tolerance in [0, 1) (default 1e-13);
     num_threads: BLIS threads, 0 = the net's;
     global_tol, global_max_iter: the convex solver of global_minimize;
-    avoid: JOINT mode picks Gamma's basis off Theta's units when it can.
+    avoid: JOINT mode picks Gamma's basis off Theta's units when it can;
+    parallel: compress Theta and Gamma side by side, each on half the
+    threads: 0 never, 1 when large (default), 2 always.
 
     Each is also a read/write attribute.  The calls of this module accept
     these keywords directly, or options=ConstructOptions(...).
