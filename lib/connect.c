@@ -155,6 +155,9 @@ static void *gamma_job(void *arg) {
 static int want_parallel(const nslm_net *net, const nslm_construct_opts *o, size_t n,
                          size_t threads) {
   if (o->parallel == 0 || threads < 2) return 0;
+  /* user activations are never called from two threads at once */
+  for (size_t j = 1; j <= net->depth; j++)
+    if (net->act[j].kind == NSLM_ACT_CALLBACK) return 0;
   if (o->parallel == 2) return 1;
   double work = 0.0;
   for (size_t j = 0; j <= net->depth; j++) work += (double)net->widths[j] * net->widths[j + 1];
