@@ -644,6 +644,58 @@ START_TEST(gradient_at_kink_uses_documented_subgradient) {
 }
 END_TEST
 
+/* A larger net (products above the one-thread limit, so the gradient's
+ * gemms run on two threads): the gradient on 1 and 2 threads agrees (to
+ * FWD_TOL: the same arithmetic, partitioned differently), and 24 random
+ * entries match central differences of the reference risk (tolerance as
+ * in check_gradient: L = O(100) here, so the rounding part u L / h stays
+ * ~1e-9). */
+START_TEST(gradient_large_spot_check) {
+  nslmt_rng r;
+  nslmt_seed(&r, 8500);
+  size_t widths[4] = {60, 200, 150, 3}, n = 120;
+  int kinds[2] = {NSLM_ACT_TANH, NSLM_ACT_SIGMOID};
+  tcase_t t;
+  case_make(&t, &r, 2, widths, kinds, n, 0, 1.0);
+  nslm_loss *loss;
+  ck_assert_int_eq(nslm_loss_create(&loss, NSLM_LOSS_SQUARED, 0), NSLM_OK);
+  nslm_params *g1, *g2;
+  ck_assert_int_eq(nslm_params_create(&g1, t.net), NSLM_OK);
+  ck_assert_int_eq(nslm_params_create(&g2, t.net), NSLM_OK);
+  ck_assert_int_eq(nslm_net_set_num_threads(t.net, 1), NSLM_OK);
+  ck_assert_int_eq(nslm_eval_gradient(t.net, t.theta, t.data, loss, g1, NULL), NSLM_OK);
+  ck_assert_int_eq(nslm_net_set_num_threads(t.net, 2), NSLM_OK);
+  ck_assert_int_eq(nslm_eval_gradient(t.net, t.theta, t.data, loss, g2, NULL), NSLM_OK);
+  for (size_t j = 0; j <= 2; j++) {
+    size_t rows = widths[j + 1], cols = widths[j], sz = rows * cols;
+    double *a = malloc(sz * sizeof *a), *b = malloc(sz * sizeof *b);
+    ck_assert_int_eq(nslm_params_get_layer(g1, j, rows, cols, a, (ptrdiff_t)cols, 1), NSLM_OK);
+    ck_assert_int_eq(nslm_params_get_layer(g2, j, rows, cols, b, (ptrdiff_t)cols, 1), NSLM_OK);
+    ck_assert_double_le(nslmt_relerr(a, b, sz), FWD_TOL);
+    double gmax = 0.0;
+    for (size_t e = 0; e < sz; e++) gmax = fmax(gmax, fabs(a[e]));
+    for (int s = 0; s < 8; s++) {
+      size_t e = nslmt_range(&r, 0, sz - 1);
+      double keep = t.layers[j][e];
+      t.layers[j][e] = keep + FD_H;
+      double up = ref_risk_of(&t, NSLM_LOSS_SQUARED, 0.0);
+      t.layers[j][e] = keep - FD_H;
+      double dn = ref_risk_of(&t, NSLM_LOSS_SQUARED, 0.0);
+      t.layers[j][e] = keep;
+      double fd = (up - dn) / (2 * FD_H);
+      ck_assert_msg(fabs(a[e] - fd) <= GRAD_TOL * fmax(1.0, gmax),
+                    "layer %zu entry %zu: gradient %g, finite difference %g", j, e, a[e], fd);
+    }
+    free(a);
+    free(b);
+  }
+  nslm_params_destroy(g1);
+  nslm_params_destroy(g2);
+  nslm_loss_destroy(loss);
+  case_free(&t);
+}
+END_TEST
+
 /* ---- Allocation failures: every allocation site of every evaluation
  * call, failed once, gives NSLM_ERR_NOMEM with the output untouched. */
 START_TEST(every_allocation_failure_is_reported) {
@@ -719,6 +771,7 @@ int main(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, gradient_matches_finite_differences, 0, NKINDS * 7);
   tcase_add_test(tc, gradient_at_kink_uses_documented_subgradient);
+  tcase_add_test(tc, gradient_large_spot_check);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
