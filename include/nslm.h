@@ -315,7 +315,8 @@ NSLM_API int nslm_caratheodory_opts_set_double(nslm_caratheodory_opts *opts, int
                                                double value);
 NSLM_API int nslm_caratheodory_opts_get_double(const nslm_caratheodory_opts *opts, int key,
                                                double *value);
-/* Called from the calling thread after each reduced row (fn may be NULL). */
+/* Called from the calling thread as rows get reduced, with the fraction
+ * done, at least once per call (fn may be NULL to remove it). */
 NSLM_API int nslm_caratheodory_opts_set_progress(nslm_caratheodory_opts *opts,
                                                  nslm_progress_fn fn, void *user_data);
 

@@ -172,6 +172,7 @@ typedef struct {
   atomic_size_t next, done;
   atomic_int stop, err;
   int cancelled;
+  size_t reported; /* rows done at the last progress call */
   nslm_progress_fn progress;
   void *user_data;
 } ctx_t;
@@ -184,17 +185,7 @@ static inline double powq(double x, double q) {
   return pow(x, q);
 }
 
-static double norm2(const double *x, size_t n) {
-  double sc = 0.0;
-  for (size_t i = 0; i < n; i++)
-    sc = fmax(sc, fabs(x[i]));
-  if (sc == 0.0)
-    return 0.0;
-  double s = 0.0;
-  for (size_t i = 0; i < n; i++)
-    s += (x[i] / sc) * (x[i] / sc);
-  return sc * sqrt(s);
-}
+static double norm2(const double *x, size_t n) { return nslmi_carath_nrm2(x, n); }
 
 /* s[g] = sum over list[gs[g]..gs[g+1]) of t_j z_j, g < ng. */
 static void group_sums(const ctx_t *cx, worker_t *ws, size_t ng) {
@@ -291,24 +282,37 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
   for (size_t j = 0; j < h; j++) {
     double tj = wi[(ptrdiff_t)j * cx->wcs];
     ws->t[j] = tj;
-    tmax = fmax(tmax, fabs(tj));
+    double at = fabs(tj);
+    tmax = at > tmax ? at : tmax;
     if (tj != 0.0) {
       den += fabs(tj) * b->znorm[j];
       ws->list[na++] = j;
     }
   }
-  cx->nb4[i] = nslmi_vec_qnorm(h, wi, cx->wcs, q);
   if (tmax == 0.0) {
     cx->cnt[i] = 0;
-    cx->res[i] = cx->bnd[i] = cx->naf[i] = 0.0;
+    cx->nb4[i] = cx->res[i] = cx->bnd[i] = cx->naf[i] = 0.0;
     return 0;
   }
-  /* ||t||_2 for the bound, overflow-safe. */
-  for (size_t pos = 0; pos < na; pos++) {
-    double v = ws->t[ws->list[pos]] / tmax;
-    t2 += v * v;
+  /* t / 2^e2 has entries in (-1, 1), exactly: p_j = |t_j / 2^e2|^q, and
+   * ||t||_2 and ||t||_q (= 2^e2 (sum p_j)^(1/q)) without overflow. */
+  int e2 = 0;
+  frexp(tmax, &e2);
+  /* 2^-e2 itself overflows when tmax is subnormal: then scale by ldexp. */
+  const int tiny = e2 < -1000;
+  const double sc = tiny ? 0.0 : ldexp(1.0, -e2);
+  {
+    double sp = 0.0;
+    for (size_t pos = 0; pos < na; pos++) {
+      size_t j = ws->list[pos];
+      double v = tiny ? ldexp(ws->t[j], -e2) : ws->t[j] * sc;
+      t2 += v * v;
+      ws->p[j] = powq(fabs(v), q);
+      sp += ws->p[j];
+    }
+    t2 = ldexp(sqrt(t2), e2);
+    cx->nb4[i] = ldexp(q == 1.0 ? sp : pow(sp, 1.0 / q), e2);
   }
-  t2 = tmax * sqrt(t2);
   /* v = sum_j t_j z_j (the target): from the batched first level when it
    * exists, else directly. */
   const size_t ci = i - cx->row0;
@@ -329,8 +333,6 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
 
   size_t nl = na;
   double defect = 0.0;
-  int e2 = 0;
-  frexp(tmax, &e2); /* t / 2^e2 has entries in (-1, 1): exact scaling */
   if (cx->paper) {
     if (na > r + 1) {
       nl = nslmi_carath_paper_run(&ws->pp, b, q, ws->t, ws->list, na);
@@ -340,11 +342,9 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
   } else if (k == 0) {
     nl = 0;
   } else {
-    double sc = ldexp(1.0, -e2); /* a power of 2: the products are exact */
     for (size_t pos = 0; pos < na; pos++) {
-      size_t j = ws->list[pos];
-      ws->t[j] *= sc;
-      ws->p[j] = powq(fabs(ws->t[j]), q);
+      size_t j = ws->list[pos]; /* exact: a power of 2 */
+      ws->t[j] = tiny ? ldexp(ws->t[j], -e2) : ws->t[j] * sc;
     }
     int first = cx->batched;
     if (first) {
@@ -358,7 +358,7 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
       split(ws, h, m);
       const double *y1 = cx->y1 + ci * m * k;
       for (size_t l = 0; l < m * k; l++)
-        ws->y[l] = y1[l] * sc;
+        ws->y[l] = tiny ? ldexp(y1[l], -e2) : y1[l] * sc;
     }
     for (;;) {
       if (nl == 0)
@@ -408,6 +408,20 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
   return 0;
 }
 
+/* Progress, from the calling thread only (worker 0), once per new count of
+ * rows done; returns 1 if the callback asked to stop. */
+static int report(ctx_t *cx, size_t done) {
+  if (cx->progress == NULL || done <= cx->reported)
+    return 0;
+  cx->reported = done;
+  if (cx->progress((double)done / (double)cx->u, cx->user_data) != 0) {
+    cx->cancelled = 1;
+    atomic_store(&cx->stop, 1);
+    return 1;
+  }
+  return 0;
+}
+
 static int rows_task(void *arg, size_t wid) {
   ctx_t *cx = arg;
   worker_t *ws = &cx->ws[wid];
@@ -425,13 +439,8 @@ static int rows_task(void *arg, size_t wid) {
       return st;
     }
     size_t done = atomic_fetch_add(&cx->done, 1) + 1;
-    if (wid == 0 && cx->progress != NULL) {
-      if (cx->progress((double)done / (double)cx->u, cx->user_data) != 0) {
-        cx->cancelled = 1;
-        atomic_store(&cx->stop, 1);
-        return 0;
-      }
-    }
+    if (wid == 0 && report(cx, done))
+      return 0;
   }
 }
 
@@ -654,6 +663,9 @@ static int rows_core(const char *fn, size_t h, size_t r, const double *z, ptrdif
     cx.y1 = y1;
     atomic_store(&cx.next, row0);
     nslmi_carath_parallel(nw < nc ? nw : nc, rows_task, &cx);
+    /* The other threads may have taken every row of the chunk. */
+    if (!atomic_load(&cx.err))
+      report(&cx, atomic_load(&cx.done));
   }
   if (atomic_load(&cx.err) != 0) {
     st = nslmi_fail(atomic_load(&cx.err), fn, "LAPACK failed in the PAPER elimination");

@@ -247,6 +247,34 @@ HOT static void append(nslmi_carath_elim *e, size_t n, double *w, double rho, do
   e->nb = nb + 1;
 }
 
+/* The step of q = 1 to eps (limiting coordinate lim, nb for n itself):
+ * coefficients are their own powers, ties are those left at or below
+ * NSLMI_CARATH_TIE of their value. */
+static double apply1(nslmi_carath_elim *e, size_t n, const double *x, size_t nb, double rho,
+                     double *c, double eps, size_t lim, double *pn) {
+  double dropped = 0.0;
+  double cn = c[n] + eps;
+  if (lim == nb || cn <= NSLMI_CARATH_TIE * c[n]) {
+    if (cn > 0.0 && lim != nb)
+      dropped += cn;
+    cn = 0.0;
+  }
+  c[n] = cn;
+  *pn = cn;
+  for (size_t i = 0; i < nb; i++) {
+    size_t b = e->basis[i];
+    double cb = c[b] - eps * x[i];
+    if (i == lim || cb <= NSLMI_CARATH_TIE * c[b]) {
+      if (cb > 0.0 && i != lim)
+        dropped += cb;
+      cb = 0.0;
+    }
+    c[b] = cb;
+    e->pw[i] = cb;
+  }
+  return fabs(eps) * rho + dropped;
+}
+
 /* One elimination step of point n (coefficient c[n], power *pn) against
  * the support, whose coordinates x of mu_n (x[i] for support position i,
  * nb of them) give the null vector d = e_n - sum x_i e_basis[i]; rho is
@@ -272,6 +300,14 @@ static double step(nslmi_carath_elim *e, size_t n, const double *x, size_t nb, d
       if (t > em)
         em = t, im = i;
     }
+  }
+  if (q == 1.0) {
+    /* phi is linear: phi(eps) - phi(0) = eps (a_n - sum a_b x_b). */
+    double slope = a[n];
+    for (size_t i = 0; i < nb; i++)
+      slope -= a[e->basis[i]] * x[i];
+    int plus = isfinite(ep) && ep * slope < em * slope;
+    return apply1(e, n, x, nb, rho, c, plus ? ep : em, plus ? ip : im, pn);
   }
   /* Both ends: phi(end) - phi(0), and the new powers at each. */
   double dm = dphi(q, a[n], c[n], *pn, em, &cm[nb]), dp = INFINITY;
@@ -316,14 +352,7 @@ static double step(nslmi_carath_elim *e, size_t n, const double *x, size_t nb, d
 }
 
 static double tail_norm(const double *w, size_t from, size_t k) {
-  double sc = 0.0, s = 0.0;
-  for (size_t l = from; l < k; l++)
-    sc = fmax(sc, fabs(w[l]));
-  if (sc == 0.0)
-    return 0.0;
-  for (size_t l = from; l < k; l++)
-    s += (w[l] / sc) * (w[l] / sc);
-  return sc * sqrt(s);
+  return from < k ? nslmi_carath_nrm2(w + from, k - from) : 0.0;
 }
 
 /* QR path: points n0..m-1 against the support kept in Q, R.  With
@@ -483,7 +512,7 @@ HOT static int inv_stream(nslmi_carath_elim *e, size_t n0, size_t m, const doubl
        * P' = P - (x - e_p) P[p,:] / x_p, and the same for pending x. */
       double piv = x[p], xmax = 0.0;
       for (size_t i = 0; i < k; i++)
-        xmax = fmax(xmax, fabs(x[i]));
+        xmax = fabs(x[i]) > xmax ? fabs(x[i]) : xmax;
       for (size_t i = 0; i < k; i++)
         f[i] = x[i] / piv;
       f[p] = (x[p] - 1.0) / piv;

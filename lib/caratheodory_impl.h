@@ -5,6 +5,7 @@
 #ifndef NSLM_LIB_CARATHEODORY_IMPL_H
 #define NSLM_LIB_CARATHEODORY_IMPL_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "caratheodory.h"
@@ -33,6 +34,27 @@
 
 /* LAPACK takes 32-bit sizes: min(h, r) and r beyond this are refused. */
 #define NSLMI_CARATH_MAX_DIM 16384
+
+/* ||x||_2 of n contiguous doubles: the plain sum of squares, rescaled only
+ * when it over- or underflows (no libm call in the usual case). */
+static inline double nslmi_carath_nrm2(const double *x, size_t n) {
+  double s = 0.0;
+  for (size_t i = 0; i < n; i++)
+    s += x[i] * x[i];
+  if (s < 1e300 && s > 1e-280)
+    return sqrt(s);
+  double mx = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    double a = x[i] < 0 ? -x[i] : x[i];
+    mx = a > mx ? a : mx;
+  }
+  if (mx == 0.0 || !(mx < INFINITY))
+    return mx == 0.0 ? 0.0 : mx; /* 0, or inf/NaN as they come */
+  s = 0.0; /* divide: 1 / mx overflows for subnormal mx */
+  for (size_t i = 0; i < n; i++)
+    s += (x[i] / mx) * (x[i] / mx);
+  return mx * sqrt(s);
+}
 
 /* ---- The rank decision: one factorization of Z ------------------------ */
 typedef struct {
