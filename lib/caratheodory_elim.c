@@ -89,8 +89,8 @@ int nslmi_carath_elim_init(nslmi_carath_elim *e, size_t k, double q, double eta,
   e->rm = nslmi_malloc_array(kk * kk, sizeof(double));
   e->pm = nslmi_malloc_array(kk * kk, sizeof(double));
   e->wb = nslmi_malloc_array(kk * NSLMI_ELIM_BLOCK, sizeof(double));
-  e->x = nslmi_malloc_array(7 * kk + 2 + mcap, sizeof(double));
-  e->basis = nslmi_malloc_array(2 * kk, sizeof(size_t));
+  e->x = nslmi_malloc_array(7 * kk + 2 + mcap + 2 * kk * NSLMI_ELIM_BLOCK, sizeof(double));
+  e->basis = nslmi_malloc_array(2 * kk + NSLMI_ELIM_BLOCK, sizeof(size_t));
   if (e->qm == NULL || e->rm == NULL || e->pm == NULL || e->wb == NULL || e->x == NULL ||
       e->basis == NULL) {
     nslmi_carath_elim_free(e);
@@ -102,7 +102,10 @@ int nslmi_carath_elim_init(nslmi_carath_elim *e, size_t k, double q, double eta,
   e->sc = e->cand + 2 * kk + 2;
   e->f = e->sc + kk;
   e->c0 = e->f + kk;
+  e->ft = e->c0 + mcap;                  /* k x block */
+  e->gt = e->ft + kk * NSLMI_ELIM_BLOCK; /* block x k */
   e->keep = e->basis + kk;
+  e->pt = e->keep + kk;
   return 0;
 }
 
@@ -464,20 +467,49 @@ static int inverse(nslmi_carath_elim *e) {
   return info == 0 ? 0 : -1;
 }
 
+/* Fold the ns pending swaps into P.  Swap l replaced P by E_l P with
+ * E_l = I - f_l e_(p_l)^T; E_s..E_1 = I - Ft E^T with column j of Ft equal
+ * to E_s..E_(j+1) f_j (built in place, lowest j first, while the later
+ * columns are still the plain f_l), so P <- P - Ft P[p_1..p_s, :]: one
+ * gemm instead of s sweeps over P. */
+static void fold(nslmi_carath_elim *e, size_t ns) {
+  if (ns == 0)
+    return;
+  size_t k = e->k;
+  double *F = e->ft, *G = e->gt, *P = e->pm;
+  for (size_t j = 0; j + 1 < ns; j++) {
+    double *fj = F + j * k;
+    for (size_t l = j + 1; l < ns; l++) {
+      const double *fl = F + l * k;
+      double v = fj[e->pt[l]];
+      if (v != 0.0)
+        for (size_t i = 0; i < k; i++)
+          fj[i] -= fl[i] * v;
+    }
+  }
+  for (size_t c = 0; c < k; c++)
+    for (size_t j = 0; j < ns; j++)
+      G[j + c * NSLMI_ELIM_BLOCK] = P[e->pt[j] + c * k];
+  nslmi_gemm(0, 0, k, k, ns, -1.0, F, 1, (ptrdiff_t)k, G, 1, NSLMI_ELIM_BLOCK, 1.0, P, 1,
+             (ptrdiff_t)k, 1);
+}
+
 /* Full-support path: points n0..m-1 with the explicit inverse P of the
  * support matrix B (k x k).  x = P mu_n for a block by one gemm; a swap
- * (one member leaves, mu_n enters) is a rank-one update of P and of the
- * pending x (the simplex pivot), O(k^2) in vectorizable loops instead of
- * the O(k^2) Givens sweep of Q and R.  Returns 0 when every point was
- * processed, 1 when the support shrank (a tie): *next is the first point
- * left, the support is compacted and Q, R are stale; -1 on a breakdown
- * (the caller redoes the level on the QR path). */
+ * (one member leaves, mu_n enters: B' = B + (mu_n - b_p) e_p^T) turns P
+ * into E P, E = I - f e_p^T, f = (x - e_p) / x_p (the simplex pivot).  The
+ * swaps of a block are kept as such (each later point of the block gets
+ * them applied to its x, O(k) each) and folded into P by one gemm at the
+ * end of the block.  Returns 0 when every point was processed, 1 when the
+ * support shrank (a tie): *next is the first point left, the support is
+ * compacted and Q, R are stale; -1 on a breakdown (the caller redoes the
+ * level on the QR path). */
 HOT static int inv_stream(nslmi_carath_elim *e, size_t n0, size_t m, const double *mu, size_t ldmu,
                           double *c, const double *a, size_t *next, double *defect) {
   size_t k = e->k;
-  double *P = e->pm, *X = e->wb, *f = e->f;
+  double *P = e->pm, *X = e->wb, *F = e->ft;
   for (size_t b0 = n0; b0 < m; b0 += NSLMI_ELIM_BLOCK) {
-    size_t nbk = m - b0 < NSLMI_ELIM_BLOCK ? m - b0 : NSLMI_ELIM_BLOCK;
+    size_t nbk = m - b0 < NSLMI_ELIM_BLOCK ? m - b0 : NSLMI_ELIM_BLOCK, ns = 0;
     nslmi_gemm(0, 0, k, nbk, k, 1.0, P, 1, (ptrdiff_t)k, mu + b0 * ldmu, 1, (ptrdiff_t)ldmu, 0.0, X,
                1, (ptrdiff_t)k, 1);
     for (size_t jj = 0; jj < nbk; jj++) {
@@ -487,6 +519,13 @@ HOT static int inv_stream(nslmi_carath_elim *e, size_t n0, size_t m, const doubl
         continue;
       }
       double *x = X + jj * k;
+      for (size_t l = 0; l < ns; l++) { /* the block's earlier swaps */
+        const double *fl = F + l * k;
+        double v = x[e->pt[l]];
+        if (v != 0.0)
+          for (size_t i = 0; i < k; i++)
+            x[i] -= fl[i] * v;
+      }
       double pn = powq(c[n], e->q);
       *defect += step(e, n, x, k, 0.0, c, a, &pn);
       size_t nleave = 0, p = 0;
@@ -508,14 +547,9 @@ HOT static int inv_stream(nslmi_carath_elim *e, size_t n0, size_t m, const doubl
         *next = n + 1;
         return 1;
       }
-      /* Swap: mu_n takes position p.  B' = B + (mu_n - b_p) e_p^T, so
-       * P' = P - (x - e_p) P[p,:] / x_p, and the same for pending x. */
       double piv = x[p], xmax = 0.0;
       for (size_t i = 0; i < k; i++)
         xmax = fabs(x[i]) > xmax ? fabs(x[i]) : xmax;
-      for (size_t i = 0; i < k; i++)
-        f[i] = x[i] / piv;
-      f[p] = (x[p] - 1.0) / piv;
       e->basis[p] = n;
       e->pw[p] = pn;
       if (fabs(piv) < NSLMI_ELIM_PIVOT * xmax || ++e->swaps > NSLMI_ELIM_SWAPS) {
@@ -523,25 +557,20 @@ HOT static int inv_stream(nslmi_carath_elim *e, size_t n0, size_t m, const doubl
         e->nb = k;
         if (qr_rebuild(e, mu, ldmu) != 0 || e->nb != k || inverse(e) != 0)
           return -1;
+        ns = 0;
         size_t rest = nbk - jj - 1;
         if (rest > 0)
           nslmi_gemm(0, 0, k, rest, k, 1.0, P, 1, (ptrdiff_t)k, mu + (n + 1) * ldmu, 1,
                      (ptrdiff_t)ldmu, 0.0, x + k, 1, (ptrdiff_t)k, 1);
         continue;
       }
-      for (size_t j = 0; j < k; j++) {
-        double *pj = P + j * k, s = pj[p];
-        if (s != 0.0)
-          for (size_t i = 0; i < k; i++)
-            pj[i] -= f[i] * s;
-      }
-      for (size_t j = jj + 1; j < nbk; j++) {
-        double *xj = X + j * k, s = xj[p];
-        if (s != 0.0)
-          for (size_t i = 0; i < k; i++)
-            xj[i] -= f[i] * s;
-      }
+      double *f = F + ns * k;
+      for (size_t i = 0; i < k; i++)
+        f[i] = x[i] / piv;
+      f[p] = (x[p] - 1.0) / piv;
+      e->pt[ns++] = p;
     }
+    fold(e, ns);
   }
   *next = m;
   return 0;

@@ -50,7 +50,7 @@ static inline double nslmi_carath_nrm2(const double *x, size_t n) {
   }
   if (mx == 0.0 || !(mx < INFINITY))
     return mx == 0.0 ? 0.0 : mx; /* 0, or inf/NaN as they come */
-  s = 0.0; /* divide: 1 / mx overflows for subnormal mx */
+  s = 0.0;                       /* divide: 1 / mx overflows for subnormal mx */
   for (size_t i = 0; i < n; i++)
     s += (x[i] / mx) * (x[i] / mx);
   return mx * sqrt(s);
@@ -94,18 +94,20 @@ int nslmi_carath_parallel(size_t n, nslmi_carath_task fn, void *arg);
 /* ---- The block eliminator (k-space) ----------------------------------- */
 typedef struct {
   size_t k, mcap;
-  double q, eta;  /* eta: relative distance under which a point is dependent */
-  double *qm;     /* k x k column-major orthogonal Q */
-  double *rm;     /* k x k column-major upper triangle R: support = Q R */
-  double *pm;     /* k x k column-major inverse of a full support (fast path) */
-  double *wb;     /* k x block: rotated pending points Q^T mu (or P mu) */
-  double *x, *y;  /* k each: solve, Householder scratch */
-  double *pw;     /* k: c^q of the support members (sqrt c for q = 1/2) */
-  double *cand;   /* 2 (k + 1): the new powers at both ends of a step */
-  double *sc, *f; /* k each: scratch */
-  double *c0;     /* mcap: the coefficients on entry (to redo a level) */
-  size_t *basis;  /* the support, in the order of R's columns */
-  size_t *keep;   /* k: scratch */
+  double q, eta;   /* eta: relative distance under which a point is dependent */
+  double *qm;      /* k x k column-major orthogonal Q */
+  double *rm;      /* k x k column-major upper triangle R: support = Q R */
+  double *pm;      /* k x k column-major inverse of a full support (fast path) */
+  double *wb;      /* k x block: rotated pending points Q^T mu (or P mu) */
+  double *x, *y;   /* k each: solve, Householder scratch */
+  double *pw;      /* k: c^q of the support members (sqrt c for q = 1/2) */
+  double *cand;    /* 2 (k + 1): the new powers at both ends of a step */
+  double *sc, *f;  /* k each: scratch */
+  double *c0;      /* mcap: the coefficients on entry (to redo a level) */
+  double *ft, *gt; /* k x block, block x k: pending swaps of the inverse */
+  size_t *basis;   /* the support, in the order of R's columns */
+  size_t *keep;    /* k: scratch */
+  size_t *pt;      /* block: positions of the pending swaps */
   size_t nb, swaps;
 } nslmi_carath_elim;
 
