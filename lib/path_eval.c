@@ -225,6 +225,31 @@ static int setup_segment(nslmi_path_evaluator *ev, size_t s) {
   return NSLM_OK;
 }
 
+/* Finishes a forward pass from the pre-activations z of layer j (1 <= j
+ * <= l): f^j, then layers j..l with the point's parameters, outputs into
+ * ev->out.  The same computation as nslmi_forward_from, on the
+ * evaluator's own buffers: no allocation per point. */
+static int finish_pass(nslmi_path_evaluator *ev, size_t j, double *z) {
+  const nslm_net *net = ev->net;
+  size_t l = net->depth, n = ev->n;
+  int st = nslmi_act_apply(&net->act[j], z, net->widths[j] * n);
+  if (st) return st;
+  double *bufs[2] = {ev->w0, ev->w1};
+  const double *src = z;
+  int cur = 0;
+  for (size_t k = j; k <= l; k++) {
+    double *dst = k == l ? ev->out : bufs[cur];
+    nslmi_layer_product(net, ev->ptw[k], k, src, n, dst, &ev->flops);
+    if (k < l) {
+      st = nslmi_act_apply(&net->act[k + 1], dst, net->widths[k + 1] * n);
+      if (st) return st;
+      src = dst;
+      cur ^= 1;
+    }
+  }
+  return NSLM_OK;
+}
+
 int nslmi_path_evaluate(nslmi_path_evaluator *ev, size_t s, double u, double *risk, double *r,
                         double *losses, double *outputs) {
   const nslm_path *path = ev->path;
@@ -261,10 +286,8 @@ int nslmi_path_evaluate(nslmi_path_evaluator *ev, size_t s, double u, double *ri
   }
   if (single || ev->plain) {
     nslmi_layer_product(net, ev->ptw[0], 0, ev->data->xt, n, ev->z, &ev->flops);
-    st = nslmi_forward_from(net, &ev->pt, 1, ev->z, n, ev->out);
+    st = finish_pass(ev, 1, ev->z);
     if (st) return st;
-    for (size_t j = 1; j <= l; j++)
-      ev->flops += 2.0 * (double)path->widths[j + 1] * (double)path->widths[j] * (double)n;
   } else {
     size_t e = ev->e, len = path->widths[e + 1] * n;
     double *z = e == l ? ev->out : ev->z;
@@ -273,10 +296,8 @@ int nslmi_path_evaluate(nslmi_path_evaluator *ev, size_t s, double u, double *ri
     else
       for (size_t i = 0; i < len; i++) z[i] = (1.0 - u) * ev->za[i] + u * ev->zb[i];
     if (e < l) {
-      st = nslmi_forward_from(net, &ev->pt, e + 1, z, n, ev->out);
+      st = finish_pass(ev, e + 1, z);
       if (st) return st;
-      for (size_t j = e + 1; j <= l; j++)
-        ev->flops += 2.0 * (double)path->widths[j + 1] * (double)path->widths[j] * (double)n;
     }
   }
   double total;
