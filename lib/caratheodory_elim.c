@@ -290,25 +290,23 @@ static double step(nslmi_carath_elim *e, size_t n, const double *x, size_t nb, d
   size_t k = e->k;
   double q = e->q;
   double *cm = e->cand, *cp = e->cand + (k + 1); /* new powers at each end */
-  double em = -c[n], ep = INFINITY;
+  double em = -c[n], ep = INFINITY, slope = a[n];
   size_t im = nb, ip = nb; /* nb stands for n itself */
   for (size_t i = 0; i < nb; i++) {
-    double xb = x[i], cb = c[e->basis[i]];
+    size_t b = e->basis[i];
+    double xb = x[i], cb = c[b];
+    slope -= a[b] * xb;
+    /* cb / xb < ep and cb / xb > em, without dividing on every entry */
     if (xb > 0.0) {
-      double t = cb / xb;
-      if (t < ep)
-        ep = t, ip = i;
+      if (cb < ep * xb)
+        ep = cb / xb, ip = i;
     } else if (xb < 0.0) {
-      double t = cb / xb;
-      if (t > em)
-        em = t, im = i;
+      if (cb < em * xb)
+        em = cb / xb, im = i;
     }
   }
   if (q == 1.0) {
     /* phi is linear: phi(eps) - phi(0) = eps (a_n - sum a_b x_b). */
-    double slope = a[n];
-    for (size_t i = 0; i < nb; i++)
-      slope -= a[e->basis[i]] * x[i];
     int plus = isfinite(ep) && ep * slope < em * slope;
     return apply1(e, n, x, nb, rho, c, plus ? ep : em, plus ? ip : im, pn);
   }
