@@ -540,8 +540,7 @@ static int check_args(const char *fn, size_t h, size_t r, const double *z, ptrdi
     if (opt->paper_mode != 0 && opt->paper_mode != 1)
       return nslmi_fail(NSLM_ERR_INVALID, fn, "paper_mode %d is neither 0 nor 1", opt->paper_mode);
   }
-  if (!nslmi_all_finite(h, r, z, zrs, zcs))
-    return nslmi_fail(NSLM_ERR_NONFINITE, fn, "Z has a NaN or Inf entry");
+  /* NaN/Inf in Z: found by the row norms of the factorization's first pass. */
   if (!nslmi_all_finite(u, h, w, wrs, wcs))
     return nslmi_fail(NSLM_ERR_NONFINITE, fn, "the coefficients have a NaN or Inf entry");
   return NSLM_OK;

@@ -20,6 +20,7 @@
 #include "blas.h"
 #include "caratheodory_impl.h"
 #include "lapack.h"
+#include "matrix.h"
 #include "status.h"
 
 /* ---------------------------------------------------------------- threads */
@@ -180,16 +181,16 @@ static int gram_full_rank(const char *fn, nslmi_carath_basis *b, double rank_tol
   if (g == NULL)
     return nslmi_fail(NSLM_ERR_NOMEM, fn, "Gram matrix of Z (%zu x %zu)", r, r);
   double *inv = g + r * r;
-  /* Upper triangle only (dposv reads no more): with Z = [Z1 Z2], the
-   * blocks Z1^T Z1, Z1^T Z2 and Z2^T Z2, 3/4 of the full product. */
+  /* Upper triangle only (dposv reads no more): with Z = [Z_1 .. Z_nb] in
+   * column blocks, the products Z_i^T [Z_i .. Z_nb], i.e. (nb + 1) / (2 nb)
+   * of the full product; nb = 4 keeps the blocks large enough for BLIS. */
   {
-    size_t r1 = r / 2, r2 = r - r1;
-    nslmi_gemm(1, 0, r1, r1, h, 1.0, b->z, b->zrs, 1, b->z, b->zrs, 1, 0.0, g, 1, (ptrdiff_t)r,
-               nthreads);
-    nslmi_gemm(1, 0, r1, r2, h, 1.0, b->z, b->zrs, 1, b->z + r1, b->zrs, 1, 0.0, g + r1 * r, 1,
-               (ptrdiff_t)r, nthreads);
-    nslmi_gemm(1, 0, r2, r2, h, 1.0, b->z + r1, b->zrs, 1, b->z + r1, b->zrs, 1, 0.0,
-               g + r1 + r1 * r, 1, (ptrdiff_t)r, nthreads);
+    size_t nblk = r >= 64 ? 4 : r >= 16 ? 2 : 1;
+    for (size_t i = 0; i < nblk; i++) {
+      size_t c0 = r * i / nblk, c1 = r * (i + 1) / nblk;
+      nslmi_gemm(1, 0, c1 - c0, r - c0, h, 1.0, b->z + c0, b->zrs, 1, b->z + c0, b->zrs, 1, 0.0,
+                 g + c0 + c0 * r, 1, (ptrdiff_t)r, nthreads);
+    }
   }
   double frob2 = 0.0;
   for (size_t i = 0; i < r; i++)
@@ -253,16 +254,22 @@ int nslmi_carath_basis_init(const char *fn, nslmi_carath_basis *b, size_t h, siz
     st = nslmi_fail(NSLM_ERR_NOMEM, fn, "factorization of Z (%zu x %zu)", h, r);
     goto out;
   }
-  /* One pass: row norms, and the row-major copy where needed. */
+  /* One pass: row norms, and the row-major copy where needed.  A norm is
+   * NaN or infinite exactly when the row holds a NaN or an infinity (or
+   * when finite entries near DBL_MAX overflow it: looked at then). */
   for (size_t j = 0; j < h; j++) {
     const double *zr = z + (ptrdiff_t)j * zrs;
     if (b->zcopy) {
       double *dst = b->zcopy + j * r;
       for (size_t c = 0; c < r; c++)
         dst[c] = zr[(ptrdiff_t)c * zcs];
-      b->znorm[j] = row_norm(dst, 1, r);
+      b->znorm[j] = nslmi_carath_nrm2(dst, r);
     } else {
-      b->znorm[j] = row_norm(zr, zcs, r);
+      b->znorm[j] = zcs == 1 ? nslmi_carath_nrm2(zr, r) : row_norm(zr, zcs, r);
+    }
+    if (!isfinite(b->znorm[j]) && !nslmi_all_finite(1, r, zr, 0, zcs)) {
+      st = nslmi_fail(NSLM_ERR_NONFINITE, fn, "Z has a NaN or Inf entry (row %zu)", j);
+      goto out;
     }
   }
   b->z = b->zcopy ? b->zcopy : z;

@@ -38,20 +38,30 @@
 /* ||x||_2 of n contiguous doubles: the plain sum of squares, rescaled only
  * when it over- or underflows (no libm call in the usual case). */
 static inline double nslmi_carath_nrm2(const double *x, size_t n) {
-  double s = 0.0;
-  for (size_t i = 0; i < n; i++)
-    s += x[i] * x[i];
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) { /* independent sums: no add-latency chain */
+    s0 += x[i] * x[i];
+    s1 += x[i + 1] * x[i + 1];
+    s2 += x[i + 2] * x[i + 2];
+    s3 += x[i + 3] * x[i + 3];
+  }
+  for (; i < n; i++)
+    s0 += x[i] * x[i];
+  s = (s0 + s2) + (s1 + s3);
   if (s < 1e300 && s > 1e-280)
     return sqrt(s);
+  if (s != s)
+    return s; /* a NaN in x */
   double mx = 0.0;
-  for (size_t i = 0; i < n; i++) {
+  for (i = 0; i < n; i++) {
     double a = x[i] < 0 ? -x[i] : x[i];
     mx = a > mx ? a : mx;
   }
   if (mx == 0.0 || !(mx < INFINITY))
-    return mx == 0.0 ? 0.0 : mx; /* 0, or inf/NaN as they come */
-  s = 0.0;                       /* divide: 1 / mx overflows for subnormal mx */
-  for (size_t i = 0; i < n; i++)
+    return mx; /* 0, or an infinity in x */
+  s = 0.0;     /* divide: 1 / mx overflows for subnormal mx */
+  for (i = 0; i < n; i++)
     s += (x[i] / mx) * (x[i] / mx);
   return mx * sqrt(s);
 }
