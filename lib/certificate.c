@@ -179,6 +179,7 @@ typedef struct {
   double **th;    /* th[j], j = 0..l+1 */
   double *sa, *sb; /* activations scratch */
   double *ca, *cb; /* column norms (n) */
+  double *cs;      /* scratch (n) */
   double *grad;    /* m x n */
   double flops;
 } alg_work;
@@ -198,6 +199,7 @@ static void alg_free(alg_work *w) {
   nslmi_free(w->sb);
   nslmi_free(w->ca);
   nslmi_free(w->cb);
+  nslmi_free(w->cs);
   nslmi_free(w->grad);
 }
 
@@ -221,9 +223,10 @@ static int alg_alloc(alg_work *w, const nslm_path *path, size_t n) {
   w->sb = nslmi_malloc_array(maxpn, sizeof(double));
   w->ca = nslmi_malloc_array(n, sizeof(double));
   w->cb = nslmi_malloc_array(n, sizeof(double));
+  w->cs = nslmi_malloc_array(n, sizeof(double));
   w->grad = nslmi_malloc_array(p[l + 1] * n, sizeof(double));
   if (!w->zb[0] || !w->zb[1] || !w->th || !w->idx || !w->nidx || !w->sa || !w->sb || !w->ca ||
-      !w->cb || !w->grad)
+      !w->cb || !w->cs || !w->grad)
     return NSLMI_FAIL(NSLM_ERR_NOMEM, "certificate workspace");
   for (size_t j = 0; j <= l + 1; j++) {
     w->th[j] = nslmi_calloc(p[j], sizeof(double));
@@ -244,14 +247,23 @@ static int features(const nslm_net *net, alg_work *w, size_t j, int x, double *d
   return nslmi_act_apply(&net->act[j], dst, len);
 }
 
-static void column_norms(size_t rows, size_t n, const double *a, double *norms) {
-  for (size_t i = 0; i < n; i++) norms[i] = 0.0;
-  /* Scaled accumulation is not needed: features are far from overflow in
-   * practice, and an Inf norm only makes the residual 0 (never a false
-   * proof: the scale grows). */
+/* 2-norms of the n columns of a (rows x n, row-major), overflow-safe:
+ * scaled by each column's largest magnitude (two row-major passes).
+ * scratch: n doubles. */
+static void column_norms(size_t rows, size_t n, const double *a, double *norms, double *scratch) {
+  for (size_t i = 0; i < n; i++) norms[i] = scratch[i] = 0.0;
   for (size_t r = 0; r < rows; r++)
-    for (size_t i = 0; i < n; i++) norms[i] += a[r * n + i] * a[r * n + i];
-  for (size_t i = 0; i < n; i++) norms[i] = sqrt(norms[i]);
+    for (size_t i = 0; i < n; i++) {
+      double v = fabs(a[r * n + i]);
+      if (v > norms[i]) norms[i] = v;
+    }
+  for (size_t r = 0; r < rows; r++)
+    for (size_t i = 0; i < n; i++)
+      if (norms[i] > 0.0) {
+        double v = a[r * n + i] / norms[i];
+        scratch[i] += v * v;
+      }
+  for (size_t i = 0; i < n; i++) norms[i] *= sqrt(scratch[i]);
 }
 
 static double row_norm2(const double *x, size_t len) { return nslmi_vec_qnorm(len, x, 1, 2.0); }
@@ -299,9 +311,9 @@ static int alg_segment(nslm_certificate *c, alg_work *w, const nslm_path *path,
     const double *za = w->zb[w->idx[j + 1]][j + 1];
     nslmi_layer_product(net, tb, j, ab, n, zb, &w->flops);
     w->nidx[j + 1] = slot;
-    column_norms(cols, n, aa, w->ca);
+    column_norms(cols, n, aa, w->ca, w->cs);
     if (ab == aa) memcpy(w->cb, w->ca, n * sizeof(double));
-    else column_norms(cols, n, ab, w->cb);
+    else column_norms(cols, n, ab, w->cb, w->cs);
     double maxin = 0.0;
     for (size_t c2 = 0; c2 < cols; c2++)
       if (w->th[j][c2] > maxin) maxin = w->th[j][c2];
@@ -321,8 +333,9 @@ static int alg_segment(nslm_certificate *c, alg_work *w, const nslm_path *path,
           for (size_t i = 0; i < n; i++) {
             double d = fabs(zb[r * n + i] - za[r * n + i]);
             if (d == 0.0) continue;
+            /* A scale beyond DBL_MAX proves nothing: residual +inf. */
             double sc = na * w->ca[i] + nb * w->cb[i];
-            double q = sc > 0.0 ? d / sc : INFINITY;
+            double q = sc > 0.0 && isfinite(sc) ? d / sc : INFINITY;
             if (!(q <= res)) res = q;
           }
         }

@@ -46,7 +46,6 @@ static int phi(seg_fn *f, double u, double *value, double *slope) {
 }
 
 static int argmin(seg_fn *f, const nslm_data *data, double *c) {
-  size_t len = f->m * f->n;
   if (f->loss->kind == NSLM_LOSS_SQUARED) {
     /* y is n x m (row-major) while outputs are m x n. */
     double rd = 0.0, dd = 0.0;
@@ -63,7 +62,6 @@ static int argmin(seg_fn *f, const nslm_data *data, double *c) {
     *c = u;
     return NSLM_OK;
   }
-  (void)len;
   double v, s0, s1;
   int st = phi(f, 0.0, &v, &s0);
   if (st) return st;
