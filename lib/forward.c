@@ -4,8 +4,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <blis.h> /* only to ask which path BLIS takes for a product (store_rows) */
-
 #include "alloc.h"
 #include "blas.h"
 #include "data.h"
@@ -121,19 +119,21 @@ static void copy_strided(size_t rows, size_t cols, const double *src, ptrdiff_t 
   }
 }
 
-/* Storage of an intermediate A_{j+1} = f(Theta^j A_j) (p x n).  BLIS
- * takes its small/unpacked ("sup") path when a dimension is below its
- * thresholds (zen3: m, n < 256 or k < 220); there, storing the result
- * samples-as-rows (element (r, i) at i*p + r) and reading the next layer's
- * input that way is markedly faster (BLIS 0.9, 64 x 256 x 64: ~44 us
- * instead of ~58 us on one thread; the m = 1 output layer 2.3 us instead
- * of 5.5 us).  On the packed path it is the other way round (2048 x 512 x
- * 2048 on two threads: 2.5 times slower samples-as-rows), so large
- * products keep the samples-as-columns layout of the features.  Only
- * speed depends on this choice. */
-static int store_rows(size_t m, size_t n, size_t k) {
-  cntx_t *cntx = (cntx_t *)bli_gks_query_cntx();
-  return bli_cntx_l3_sup_thresh_is_met(BLIS_DOUBLE, (dim_t)m, (dim_t)n, (dim_t)k, cntx) ? 1 : 0;
+/* Storage of an intermediate A_{j+1} (p x n): samples-as-columns (the
+ * features' layout, element (r, i) at r*n + i) or samples-as-rows (at
+ * i*p + r).  Only speed depends on it, and BLIS 0.9's speed depends on it
+ * a lot (zen3, one thread, C = Theta A as (p, n, k)): a narrow, wide-in-
+ * samples matrix is much faster samples-as-rows, both as a result and as
+ * the next product's input ((64, 256, 64): 44 us instead of 58; (32,
+ * 4096, 32): 210 us instead of 520; (128, 512, 2048): 24 ms instead of
+ * 34), while wide layers or few samples want samples-as-columns ((4096,
+ * 128, 4096): 285 ms instead of 630; (64, 128, 4096): 2.5 ms instead of
+ * 7.0; the big products of bench_forward: 2.5 times faster). */
+#define NSLMI_ROWS_MAX_WIDTH 128
+#define NSLMI_ROWS_MIN_SAMPLES 256
+
+static int store_rows(size_t p, size_t n) {
+  return p <= NSLMI_ROWS_MAX_WIDTH && n >= NSLMI_ROWS_MIN_SAMPLES;
 }
 
 /* Activation in place: nslmi_act_apply, with ReLU written four values at
@@ -198,7 +198,7 @@ static int chain(const nslm_net *net, const nslm_params *theta, size_t j0, const
     double *t = buf[cur];
     cur ^= 1;
     ptrdiff_t rst = (ptrdiff_t)n, cst = 1;
-    if (rows > 1 && n > 1 && store_rows(rows, n, k)) {
+    if (rows > 1 && store_rows(rows, n)) {
       rst = 1;
       cst = (ptrdiff_t)rows;
     }

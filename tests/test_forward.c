@@ -213,12 +213,14 @@ static size_t random_shape(nslmt_rng *r, int shape, size_t *widths, size_t *n) {
     for (size_t j = 0; j < depth + 2; j++) widths[j] = 1;
     *n = 1;
     break;
-  case 1: *n = nslmt_range(r, 40, 80); widths[0] = 2; break; /* tall */
+  case 1: /* tall: enough samples for the samples-as-rows storage of narrow layers */
+    *n = nslmt_range(r, 256, 300);
+    widths[0] = 2;
+    break;
   case 2: widths[0] = nslmt_range(r, 30, 60); *n = nslmt_range(r, 1, 3); break; /* wide */
-  case 3: /* large enough for multi-threaded products, and a first product
-           * (260 x 260 x 230) big enough for BLIS's packed path, whose
-           * result the library stores samples-as-columns, while the
-           * second (40 x 260 x 260) takes the small path (samples-as-rows) */
+  case 3: /* large enough for multi-threaded products; A_1 (260 wide) is
+           * stored samples-as-columns, A_2 (40 wide, 260 samples)
+           * samples-as-rows: both layouts, and a change between them */
     depth = 2;
     widths[0] = 230; widths[1] = 260; widths[2] = 40; widths[3] = 3;
     *n = 260;
