@@ -798,7 +798,7 @@ static void connect_property(int mode, int first, int count) {
 START_TEST(connect_joint_property) { connect_property(NSLM_COMPRESS_JOINT, 0, 32); }
 END_TEST
 
-START_TEST(connect_row_property) { connect_property(NSLM_COMPRESS_ROW, 0, 48); }
+START_TEST(connect_row_property) { connect_property(NSLM_COMPRESS_ROW, 0, 40); }
 END_TEST
 
 START_TEST(connect_shared_property) { connect_property(NSLM_COMPRESS_SHARED, 100, 16); }
