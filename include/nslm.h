@@ -599,12 +599,14 @@ enum {
 enum {
   NSLM_CONSTRUCT_MODE = 0,          /* int, NSLM_COMPRESS_*; default ROW */
   NSLM_CONSTRUCT_RANK_TOL = 1,      /* double in [0, 1): relative rank tolerance; default 1e-13 */
-  NSLM_CONSTRUCT_NUM_THREADS = 2,   /* int >= 0: BLIS threads, 0 = the net's; default 0 */
+  NSLM_CONSTRUCT_NUM_THREADS = 2,   /* int >= 0: BLIS threads of every product of the call
+                                       (forward passes included), 0 = the net's; default 0 */
   NSLM_CONSTRUCT_GLOBAL_TOL = 3,    /* double > 0: optimality tolerance of the convex
                                        solver of nslm_global_minimize; default 1e-9 */
   NSLM_CONSTRUCT_GLOBAL_MAX_ITER = 4, /* int >= 1: its iteration limit; default 2000 */
-  NSLM_CONSTRUCT_AVOID = 5,         /* int 0/1: JOINT mode picks Gamma's basis off Theta's
-                                       units when it can (fewer relocations); default 1 */
+  NSLM_CONSTRUCT_AVOID = 5,         /* int 0/1: JOINT and SHARED pick Gamma's basis off
+                                       Theta's units when they can (fewer relocations);
+                                       default 1 */
   NSLM_CONSTRUCT_PARALLEL = 6       /* int: compress Theta and Gamma side by side, each on
                                        half the threads: 0 never, 1 when large (default),
                                        2 always (given 2 threads or more) */

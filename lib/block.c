@@ -388,7 +388,9 @@ static int compress_common(const char *func, const nslm_net *net, const nslm_par
   nslm_construct_opts o;
   nslmi_copts_resolve(&o, opts);
   nslmi_features *f = NULL;
-  int st = nslmi_forward(net, theta, data, 0, &f);
+  nslm_net local = *net; /* shallow copy: the option's thread count for the forward pass */
+  if (o.nthreads > 0) local.nthreads = (size_t)o.nthreads;
+  int st = nslmi_forward(&local, theta, data, 0, &f);
   if (st) return st;
   nslm_params *work = NULL;
   st = nslm_params_clone(&work, theta);

@@ -71,7 +71,9 @@ static int compress_one(const nslm_net *net, const nslm_params *theta, const nsl
                         int build, nslm_params **bar, nslm_path **path,
                         const struct nslmi_compress_sync *sync) {
   nslmi_features *f = NULL;
-  int st = nslmi_forward(net, theta, data, 0, &f);
+  nslm_net local = *net; /* shallow copy: the option's thread count for the forward pass */
+  if (o->nthreads > 0) local.nthreads = (size_t)o->nthreads;
+  int st = nslmi_forward(&local, theta, data, 0, &f);
   if (st) return st;
   st = nslm_params_clone(bar, theta);
   if (st == NSLM_OK && build) st = nslm_path_create(path, net, theta);

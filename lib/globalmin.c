@@ -155,7 +155,9 @@ int nslm_global_minimize(const nslm_net *net, const nslm_params *theta, const ns
   if (n > INT_MAX || p > INT_MAX) return NSLMI_FAIL(NSLM_ERR_DIMENSION, "A_l too large for LAPACK");
   size_t nthreads = o.nthreads > 0 ? (size_t)o.nthreads : nslmi_net_threads(net);
   nslmi_features *f = NULL;
-  int st = nslmi_forward(net, theta, data, 0, &f);
+  nslm_net local = *net; /* shallow copy: the option's thread count for the forward pass */
+  local.nthreads = nthreads;
+  int st = nslmi_forward(&local, theta, data, 0, &f);
   if (st) return st;
   double *a = nslmi_malloc_array(n * p, sizeof *a);
   double *u = nslmi_malloc_array(n * kmax, sizeof *u);
