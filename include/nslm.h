@@ -84,7 +84,7 @@ typedef struct nslm_net nslm_net;
 enum {
   NSLM_ACT_IDENTITY = 0,
   NSLM_ACT_RELU = 1,
-  NSLM_ACT_LEAKY_RELU = 2, /* max(x, c x), 0 <= c < 1 ... any finite c */
+  NSLM_ACT_LEAKY_RELU = 2, /* x if x > 0, else c x (any finite c) */
   NSLM_ACT_POLY = 3,       /* c * x^k, k a positive integer */
   NSLM_ACT_SIGMOID = 4,
   NSLM_ACT_TANH = 5,
@@ -263,9 +263,11 @@ NSLM_API int nslm_eval_gradient(const nslm_net *net, const nslm_params *theta,
  * fsync'ed and renamed; on failure an existing file is left intact.
  * ==================================================================== */
 
-/* Reads a 1-D (as len x 1) or 2-D float64/float32 little-endian array, C-
- * or Fortran-order.  Size query: with a == NULL, only *rows and *cols are
- * set.  Otherwise a must hold rows*cols doubles, written C-order. */
+/* Reads a 1-D (as len x 1) or 2-D float64/float32 array of any byte order
+ * (big-endian converted), C- or Fortran-order.  Size query: with a == NULL
+ * (which requires cap == 0), only *rows and *cols are set.  Otherwise a must
+ * hold rows*cols doubles (cap), written C-order.  On failure a, *rows and
+ * *cols are untouched. */
 NSLM_API int nslm_npy_read(const char *path, double *a, size_t cap, size_t *rows,
                            size_t *cols);
 NSLM_API int nslm_npy_write(const char *path, size_t rows, size_t cols, const double *a,
