@@ -75,10 +75,20 @@ nslmh_check_programs() {
   done | tr '\n' ' '
 }
 
-# nslmh_time_start / nslmh_time_end NAME: accumulates stage timings.
-nslmh_time_start() { _nslmh_t0=$(date +%s); }
+# nslmh_time_start / nslmh_time_end NAME: accumulates stage timings (wall
+# clock and CPU of the children).
+nslmh_time_start() {
+  _nslmh_t0=$(date +%s)
+  times > "${TMPDIR:-/tmp}/nslmh-t0.$$"
+}
 nslmh_time_end() {
   _dt=$(( $(date +%s) - _nslmh_t0 ))
-  NSLMH_TIMES="${NSLMH_TIMES:-}$1 ${_dt}s; "
-  nslmh_log "$1: ${_dt} s"
+  times > "${TMPDIR:-/tmp}/nslmh-t1.$$"
+  _dc=$(cat "${TMPDIR:-/tmp}/nslmh-t0.$$" "${TMPDIR:-/tmp}/nslmh-t1.$$" | awk 'NR == 2 || NR == 4 {
+    t = 0
+    for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); t += a[1] * 60 + a[2] }
+    if (NR == 2) t0 = t; else printf "%d", t - t0 }')
+  rm -f "${TMPDIR:-/tmp}/nslmh-t0.$$" "${TMPDIR:-/tmp}/nslmh-t1.$$"
+  NSLMH_TIMES="${NSLMH_TIMES:-}$1 ${_dt}s (cpu ${_dc}s); "
+  nslmh_log "$1: ${_dt} s wall, ${_dc} s CPU"
 }
