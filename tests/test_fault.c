@@ -25,9 +25,10 @@
  * forked test before any injection, so that the failures hit our own
  * allocations.  BLIS's own allocations (its context and packing-buffer
  * pools) do not go through lib/alloc.h and cannot be failed here: BLIS
- * 0.9 aborts the process when one of them fails (bli_malloc_intl ->
- * bli_abort).  That is a documented limitation of the library (see
- * nslm(3)), not something this test can reach.  LAPACK allocates nothing.
+ * 0.9 aborts the process when one of them fails (its error checking
+ * ends in bli_abort).  That is a limitation of the library that nslm(3)
+ * should state next to "No function prints, aborts or exits" (reported to
+ * the lead); this test cannot reach it.  LAPACK allocates nothing.
  *
  * Every step runs with one BLIS thread (net, options), so repeated runs
  * are bitwise identical and no OpenMP team is created.
