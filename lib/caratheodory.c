@@ -231,11 +231,32 @@ static double level(const ctx_t *cx, worker_t *ws, size_t ng, size_t *nl) {
       ws->a[g] = 0.0;
     }
   }
+  /* The eliminator is homogeneous in c (ratios c_b / x_b, sums c + eps d;
+   * phi gains a common factor, and the weights are normalized anyway), so
+   * a common power of 2 changes none of its decisions.  Coefficients of
+   * unsafe size (t / 2^e2 is in (-1, 1) and Z's scale is safe, but the
+   * group sums of many rows, or of rows much shorter than the longest, can
+   * still leave the safe range) are brought to a largest one in [1/2, 1),
+   * where its ratio tests and sums of c cannot overflow; the defect comes
+   * back in our units. */
+  double cmax = 0.0;
+  for (size_t g = 0; g < ng; g++)
+    cmax = ws->c[g] > cmax ? ws->c[g] : cmax;
+  int ec = 0;
+  if (cmax > 0.0) {
+    frexp(cmax, &ec);
+    if (ec <= NSLMI_CARATH_SAFE_EXP && ec >= -NSLMI_CARATH_SAFE_EXP)
+      ec = 0;
+  }
   for (size_t g = 0; g < ng; g++) {
+    if (ec != 0)
+      ws->c[g] = ldexp(ws->c[g], -ec);
     ws->c0[g] = ws->c[g];
     ws->a[g] = ws->c[g] > 0.0 ? exp(ws->a[g] - amax) : 0.0;
   }
   double defect = nslmi_carath_elim_run(&ws->el, ng, ws->y, k, ws->c, ws->a);
+  if (ec != 0)
+    defect = ldexp(defect, ec);
   size_t o = 0;
   for (size_t g = 0; g < ng; g++) {
     double ratio = ws->c0[g] > 0.0 ? ws->c[g] / ws->c0[g] : 0.0;
@@ -284,10 +305,8 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
     ws->t[j] = tj;
     double at = fabs(tj);
     tmax = at > tmax ? at : tmax;
-    if (tj != 0.0) {
-      den += fabs(tj) * b->znorm[j];
+    if (tj != 0.0)
       ws->list[na++] = j;
-    }
   }
   if (tmax == 0.0) {
     cx->cnt[i] = 0;
@@ -295,7 +314,9 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
     return 0;
   }
   /* t / 2^e2 has entries in (-1, 1), exactly: p_j = |t_j / 2^e2|^q, and
-   * ||t||_2 and ||t||_q (= 2^e2 (sum p_j)^(1/q)) without overflow. */
+   * ||t||_2, ||t||_q (= 2^e2 (sum p_j)^(1/q)) and the denominator of the
+   * relative residual, sum |t_j| ||z_j||, without overflow (kept in units
+   * of 2^e2, as are t2, the defect and the bound). */
   int e2 = 0;
   frexp(tmax, &e2);
   /* 2^-e2 itself overflows when tmax is subnormal: then scale by ldexp. */
@@ -307,12 +328,23 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
       size_t j = ws->list[pos];
       double v = tiny ? ldexp(ws->t[j], -e2) : ws->t[j] * sc;
       t2 += v * v;
+      den += fabs(v) * b->znorm[j];
       ws->p[j] = powq(fabs(v), q);
       sp += ws->p[j];
     }
-    t2 = ldexp(sqrt(t2), e2);
+    t2 = sqrt(t2);
     cx->nb4[i] = ldexp(q == 1.0 ? sp : pow(sp, 1.0 / q), e2);
   }
+  /* The reduction runs on t / 2^es: es = e2 in TIGHT mode, and in PAPER
+   * mode when t's scale is unsafe (else es = 0, t as given).  The target v
+   * and the residual are in units of 2^es. */
+  const int es =
+      !cx->paper || e2 > NSLMI_CARATH_SAFE_EXP || e2 < -NSLMI_CARATH_SAFE_EXP ? e2 : 0;
+  if (es != 0)
+    for (size_t pos = 0; pos < na; pos++) {
+      size_t j = ws->list[pos]; /* exact: a power of 2 */
+      ws->t[j] = tiny ? ldexp(ws->t[j], -e2) : ws->t[j] * sc;
+    }
   /* v = sum_j t_j z_j (the target): from the batched first level when it
    * exists, else directly. */
   const size_t ci = i - cx->row0;
@@ -321,7 +353,7 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
     const double *s1 = cx->s1 + ci * m * r;
     for (size_t g = 0; g < m; g++)
       for (size_t c = 0; c < r; c++)
-        ws->v[c] += s1[g * r + c];
+        ws->v[c] += tiny ? ldexp(s1[g * r + c], -e2) : s1[g * r + c] * sc;
   } else {
     for (size_t pos = 0; pos < na; pos++) {
       size_t j = ws->list[pos];
@@ -342,10 +374,6 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
   } else if (k == 0) {
     nl = 0;
   } else {
-    for (size_t pos = 0; pos < na; pos++) {
-      size_t j = ws->list[pos]; /* exact: a power of 2 */
-      ws->t[j] = tiny ? ldexp(ws->t[j], -e2) : ws->t[j] * sc;
-    }
     int first = cx->batched;
     if (first) {
       /* The first level: every index in m contiguous ranges, sums given. */
@@ -375,14 +403,11 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
       if (last)
         break;
     }
-    for (size_t pos = 0; pos < nl; pos++) {
-      size_t j = ws->list[pos];
-      ws->t[j] = ldexp(ws->t[j], e2);
-    }
-    defect = ldexp(defect, e2);
   }
 
-  /* Sparse result, residual, bound, norms. */
+  /* Sparse result (back in the caller's units), residual (units of 2^es),
+   * bound (units of 2^e2), norms.  ws->v is free once copied: in TIGHT
+   * mode (cnt <= k <= r) it keeps the scaled t' for ||t'||_2. */
   size_t cnt = 0;
   memcpy(ws->res, ws->v, r * sizeof *ws->res);
   for (size_t pos = 0; pos < nl; pos++) {
@@ -391,7 +416,9 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
     if (tj == 0.0)
       continue;
     oidx[cnt] = j;
-    oval[cnt] = tj;
+    oval[cnt] = es != 0 ? ldexp(tj, es) : tj;
+    if (!cx->paper)
+      ws->v[cnt] = tj;
     cnt++;
     const double *zj = b->z + (ptrdiff_t)j * b->zrs;
     for (size_t c = 0; c < r; c++)
@@ -400,9 +427,11 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
   cx->cnt[i] = cnt;
   cx->naf[i] = nslmi_vec_qnorm(cnt, oval, 1, q);
   double resid = norm2(ws->res, r);
+  if (es != e2)
+    resid = ldexp(resid, es - e2);
   double bound = defect;
   if (!cx->paper && k < b->nsv)
-    bound += b->sv[k] * (t2 + norm2(oval, cnt));
+    bound += b->sv[k] * (t2 + norm2(ws->v, cnt));
   cx->res[i] = den > 0.0 ? resid / den : 0.0;
   cx->bnd[i] = den > 0.0 ? bound / den : 0.0;
   return 0;

@@ -92,20 +92,27 @@ typedef struct {
   atomic_size_t next;  /* next part to factorize */
 } tsqr_ctx;
 
+/* ||z||_2 of r entries at stride zcs, like nslmi_carath_nrm2: the largest
+ * magnitude first, so that no square overflows. */
 static double row_norm(const double *z, ptrdiff_t zcs, size_t r) {
-  double s = 0.0;
-  for (size_t c = 0; c < r; c++) {
-    double v = z[(ptrdiff_t)c * zcs];
-    s += v * v;
-  }
-  if (isfinite(s) && s > 1e-280)
-    return sqrt(s);
-  /* Over- or underflow of the squares: scale by the largest entry. */
-  double mx = 0.0;
+  double mx = 0.0, s = 0.0;
   for (size_t c = 0; c < r; c++)
     mx = fabs(z[(ptrdiff_t)c * zcs]) > mx ? fabs(z[(ptrdiff_t)c * zcs]) : mx;
-  if (mx == 0.0)
-    return 0.0;
+  if (mx <= NSLMI_CARATH_NRM2_SAFE && mx >= 1.0 / NSLMI_CARATH_NRM2_SAFE) {
+    for (size_t c = 0; c < r; c++) {
+      double v = z[(ptrdiff_t)c * zcs];
+      s += v * v;
+    }
+    if (isfinite(s) && s > 1e-280)
+      return sqrt(s);
+  }
+  /* Over- or underflow of the squares: scale by the largest entry. */
+  if (mx == 0.0 || !(mx < INFINITY)) {
+    for (size_t c = 0; c < r; c++)
+      if (z[(ptrdiff_t)c * zcs] != z[(ptrdiff_t)c * zcs])
+        return z[(ptrdiff_t)c * zcs]; /* a NaN, which mx skipped */
+    return mx;                        /* 0, or an infinity */
+  }
   s = 0.0;
   for (size_t c = 0; c < r; c++) {
     double v = z[(ptrdiff_t)c * zcs] / mx;
@@ -172,7 +179,17 @@ static int tsqr_worker(void *arg, size_t worker) {
  * computed trace).  If what is left exceeds (rank_tol ||Z||_F)^2 >=
  * (rank_tol sigma_1)^2, every singular value of Z counts: k = r, and the
  * k-space is R^r itself (V = I), with nothing truncated.  *ok = 0 (and
- * NSLM_OK) when the certificate fails: the caller then runs the SVD. */
+ * NSLM_OK) when the certificate fails: the caller then runs the SVD.
+ *
+ * Two shortcuts keep R^{-1} and the trace finite without changing the
+ * decision: sigma_min(R) <= min_i R_ii (R_ii are R's eigenvalues), so when
+ * 0.5 min_i R_ii^2 <= margin the test cannot pass and R^{-1} (whose
+ * entries overflow for a nearly singular G, e.g. a rank-deficient Z near
+ * 1e-150 unscaled) is not formed; and one entry of R^{-1} above
+ * sqrt(0.5 / margin) makes the trace exceed 0.5 / margin, failing the
+ * test, so the sum stops there (with Z's scale in the safe range, see
+ * nslmi_carath_basis_init, 0.5 / margin < 2^570 and the sum of r^2 terms
+ * under it is finite). */
 static int gram_full_rank(const char *fn, nslmi_carath_basis *b, double rank_tol, size_t nthreads,
                           int *ok) {
   size_t h = b->h, r = b->r;
@@ -201,18 +218,32 @@ static int gram_full_rank(const char *fn, nslmi_carath_basis *b, double rank_tol
   nslmi_lapack_int n = (nslmi_lapack_int)r, info = -1;
   char uplo = 'U';
   nslmi_lapack_int zero = 0;
+  double margin = 4.0 * (double)(h + r + 2) * DBL_EPSILON * frob2;
   if (frob2 > 0.0 && isfinite(frob2))
     dposv_(&uplo, &n, &zero, g, &n, inv, &n, &info); /* G = R^T R only */
+  if (info == 0) {
+    double dmin = INFINITY;
+    for (size_t i = 0; i < r; i++)
+      dmin = g[i + i * r] < dmin ? g[i + i * r] : dmin;
+    if (!(0.5 * dmin * dmin > margin))
+      info = 1; /* the test below would fail: skip R^{-1} */
+  }
   if (info == 0) {
     char no = 'N';
     dtrtrs_(&uplo, &no, &no, &n, &n, g, &n, inv, &n, &info); /* R^{-1} */
   }
   if (info == 0) {
     double tr = 0.0; /* trace(G^{-1}) = ||R^{-1}||_F^2 */
-    for (size_t i = 0; i < r * r; i++)
-      tr += inv[i] * inv[i];
-    double margin = 4.0 * (double)(h + r + 2) * DBL_EPSILON * frob2;
-    if (tr > 0.0 && isfinite(tr) && 0.5 / tr - margin > rank_tol * rank_tol * frob2)
+    const double amax = sqrt(0.5 / margin);
+    int big = 0;
+    for (size_t i = 0; i < r * r && !big; i++) {
+      double a = fabs(inv[i]);
+      if (a > amax)
+        big = 1; /* tr > 0.5 / margin: the test fails */
+      else
+        tr += a * a;
+    }
+    if (!big && tr > 0.0 && isfinite(tr) && 0.5 / tr - margin > rank_tol * rank_tol * frob2)
       *ok = 1;
   }
   nslmi_free(g);
@@ -270,6 +301,50 @@ int nslmi_carath_basis_init(const char *fn, nslmi_carath_basis *b, size_t h, siz
     if (!isfinite(b->znorm[j]) && !nslmi_all_finite(1, r, zr, 0, zcs)) {
       st = nslmi_fail(NSLM_ERR_NONFINITE, fn, "Z has a NaN or Inf entry (row %zu)", j);
       goto out;
+    }
+  }
+  /* Z of unsafe scale (largest row norm outside 2^+-NSLMI_CARATH_SAFE_EXP)
+   * is replaced by Z / 2^zexp, a power of 2 bringing it to [1/2, 1) (exact
+   * but for entries 2^1022 times shorter than the longest row):
+   * the reduction is the same (t' with sum t'_j z_j = sum t_j z_j for Z is
+   * the same for Z / 2^zexp; the rank, the relative residual and bound do
+   * not change), but the Gram matrix, its inverse and the sums of t_j z_j
+   * stay finite (rows near 1e-150 with coefficients near 1e150 otherwise
+   * overflow there).  Row norms that overflowed on finite entries (near
+   * DBL_MAX) take the scale from the largest entry. */
+  {
+    double zmax = 0.0;
+    for (size_t j = 0; j < h; j++)
+      zmax = b->znorm[j] > zmax ? b->znorm[j] : zmax;
+    if (!(zmax < INFINITY)) {
+      zmax = 0.0;
+      for (size_t j = 0; j < h; j++)
+        for (size_t c = 0; c < r; c++) {
+          double a = fabs(z[(ptrdiff_t)j * zrs + (ptrdiff_t)c * zcs]);
+          zmax = a > zmax ? a : zmax;
+        }
+    }
+    int ez = 0;
+    if (zmax > 0.0)
+      frexp(zmax, &ez);
+    if (ez > NSLMI_CARATH_SAFE_EXP || ez < -NSLMI_CARATH_SAFE_EXP) {
+      if (b->zcopy == NULL) {
+        b->zcopy = nslmi_malloc_array(h * r, sizeof(double));
+        if (b->zcopy == NULL) {
+          st = nslmi_fail(NSLM_ERR_NOMEM, fn, "scaled copy of Z (%zu x %zu)", h, r);
+          goto out;
+        }
+        for (size_t j = 0; j < h; j++)
+          for (size_t c = 0; c < r; c++)
+            b->zcopy[j * r + c] = z[(ptrdiff_t)j * zrs + (ptrdiff_t)c * zcs];
+      }
+      for (size_t j = 0; j < h; j++) {
+        double *dst = b->zcopy + j * r;
+        for (size_t c = 0; c < r; c++)
+          dst[c] = ldexp(dst[c], -ez);
+        b->znorm[j] = nslmi_carath_nrm2(dst, r);
+      }
+      b->zexp = ez;
     }
   }
   b->z = b->zcopy ? b->zcopy : z;

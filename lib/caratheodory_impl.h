@@ -32,35 +32,67 @@
  * per group for all rows); a single row is summed directly. */
 #define NSLMI_CARATH_MIN_BATCH 4
 
+/* Magnitudes in [2^-this, 2^this] are used as they come; the rows of Z,
+ * the coefficients of PAPER mode and the group coefficients of a level are
+ * first scaled by a common power of 2 (exact) when their largest lies
+ * outside.  Within it, h <= 2^60 products of two such numbers sum to at
+ * most 2^572 (no overflow), and what underflows (below 2^-1022) is far
+ * under the rounding of the results (eps 2^-512 = 2^-564). */
+#define NSLMI_CARATH_SAFE_EXP 256
+
 /* LAPACK takes 32-bit sizes: min(h, r) and r beyond this are refused. */
 #define NSLMI_CARATH_MAX_DIM 16384
 
-/* ||x||_2 of n contiguous doubles: the plain sum of squares, rescaled only
- * when it over- or underflows (no libm call in the usual case). */
+/* Largest magnitude of x under which a plain sum of n <= 2^60 squares can
+ * neither overflow (n x^2 <= 2^1020) nor lose what matters to underflow
+ * (a square under 2^-1074 is below 2^-114 of the largest one). */
+#define NSLMI_CARATH_NRM2_SAFE 0x1p480
+
+/* ||x||_2 of n contiguous doubles: the plain sum of squares when the
+ * largest magnitude allows it and the sum lands in (1e-280, 1e300), else
+ * the sum of (x_i / max|x|)^2 (no libm call in the usual case).  The
+ * largest magnitude is found first, so that no square overflows: a
+ * trapping FE_OVERFLOW would fire before any rescue. */
 static inline double nslmi_carath_nrm2(const double *x, size_t n) {
-  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s;
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) { /* independent sums: no add-latency chain */
-    s0 += x[i] * x[i];
-    s1 += x[i + 1] * x[i + 1];
-    s2 += x[i + 2] * x[i + 2];
-    s3 += x[i + 3] * x[i + 3];
+  double m0 = 0.0, m1 = 0.0, m2 = 0.0, m3 = 0.0, mx, s;
+  size_t i;
+  for (i = 0; i + 4 <= n; i += 4) { /* independent maxima, like the sums */
+    double a0 = fabs(x[i]), a1 = fabs(x[i + 1]), a2 = fabs(x[i + 2]), a3 = fabs(x[i + 3]);
+    m0 = a0 > m0 ? a0 : m0;
+    m1 = a1 > m1 ? a1 : m1;
+    m2 = a2 > m2 ? a2 : m2;
+    m3 = a3 > m3 ? a3 : m3;
   }
-  for (; i < n; i++)
-    s0 += x[i] * x[i];
-  s = (s0 + s2) + (s1 + s3);
-  if (s < 1e300 && s > 1e-280)
-    return sqrt(s);
-  if (s != s)
-    return s; /* a NaN in x */
-  double mx = 0.0;
-  for (i = 0; i < n; i++) {
-    double a = x[i] < 0 ? -x[i] : x[i];
-    mx = a > mx ? a : mx;
+  for (; i < n; i++) {
+    double a = fabs(x[i]);
+    m0 = a > m0 ? a : m0;
   }
-  if (mx == 0.0 || !(mx < INFINITY))
-    return mx; /* 0, or an infinity in x */
-  s = 0.0;     /* divide: 1 / mx overflows for subnormal mx */
+  m0 = m1 > m0 ? m1 : m0;
+  m2 = m3 > m2 ? m3 : m2;
+  mx = m2 > m0 ? m2 : m0;
+  if (mx <= NSLMI_CARATH_NRM2_SAFE && mx >= 1.0 / NSLMI_CARATH_NRM2_SAFE) {
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    for (i = 0; i + 4 <= n; i += 4) { /* independent sums: no add-latency chain */
+      s0 += x[i] * x[i];
+      s1 += x[i + 1] * x[i + 1];
+      s2 += x[i + 2] * x[i + 2];
+      s3 += x[i + 3] * x[i + 3];
+    }
+    for (; i < n; i++)
+      s0 += x[i] * x[i];
+    s = (s0 + s2) + (s1 + s3);
+    if (s < 1e300 && s > 1e-280)
+      return sqrt(s);
+    if (s != s)
+      return s; /* a NaN in x */
+  }
+  if (mx == 0.0 || !(mx < INFINITY)) {
+    for (i = 0; i < n; i++)
+      if (x[i] != x[i])
+        return x[i]; /* a NaN in x */
+    return mx;       /* 0, or an infinity in x */
+  }
+  s = 0.0; /* divide: 1 / mx overflows for subnormal mx; a NaN propagates */
   for (i = 0; i < n; i++)
     s += (x[i] / mx) * (x[i] / mx);
   return mx * sqrt(s);
@@ -77,17 +109,21 @@ typedef struct {
   int identity;    /* full column rank certified by Cholesky: k = r, V = I, the
                       k-space is R^r itself and sv is not computed (zeros) */
   double *znorm;   /* h: ||z_j||_2 */
-  const double *z; /* row j of Z at z + j * zrs, contiguous entries */
+  const double *z; /* row j of Z / 2^zexp at z + j * zrs, contiguous entries */
   ptrdiff_t zrs;
-  double *zcopy; /* owned row-major copy when the caller's rows were not contiguous */
+  int zexp;      /* 0, or the exponent Z was scaled by (its scale was unsafe) */
+  double *zcopy; /* owned row-major copy when the caller's rows were not
+                    contiguous or Z was scaled */
 } nslmi_carath_basis;
 
-/* Decides k = #{sigma_i > rank_tol sigma_1} and V_k.  Fast path (h >= r):
+/* Decides k = #{sigma_i > rank_tol sigma_1} and V_k (of Z / 2^zexp: sv,
+ * znorm and z are all in those units).  Fast path (h >= r):
  * the Gram matrix Z^T Z (one BLIS gemm) and its Cholesky factor certify
  * full column rank when the smallest singular value is provably above the
  * tolerance; then k = r and V = I.  Otherwise Z is factorized by TSQR over
  * nthreads threads and the r x r triangle by an SVD.  With copy != 0
- * (needed unless zcs == 1 and zrs >= r) b->z is a row-major copy.  Fails with
+ * (needed unless zcs == 1 and zrs >= r) b->z is a row-major copy, as it is
+ * when Z is scaled.  Fails with
  * NSLM_ERR_NOMEM or NSLM_ERR_NUMERIC (detail recorded). */
 int nslmi_carath_basis_init(const char *fn, nslmi_carath_basis *b, size_t h, size_t r,
                             const double *z, ptrdiff_t zrs, ptrdiff_t zcs, int copy,
