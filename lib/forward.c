@@ -1,6 +1,10 @@
-/* forward.c - batched forward evaluation: one BLIS gemm per layer on the
- * samples-as-columns layout, A_{j+1} = f^{j+1}(Theta^j A_j), activation in
- * place, no per-sample loops. */
+/* forward.c - batched forward evaluation: one BLIS gemm per layer over all
+ * samples, A_{j+1} = f^{j+1}(Theta^j A_j), activation in place, no
+ * per-sample loops.  The kept features (nslmi_forward) are samples-as-
+ * columns; the ping-pong path of the public calls (nslmi_forward_to) stores
+ * each intermediate layer in whichever order BLIS multiplies faster
+ * (store_rows) and writes the last product straight into the caller's
+ * buffer when BLIS accepts its strides. */
 #include <stdint.h>
 #include <string.h>
 
@@ -82,10 +86,11 @@ int nslmi_check_out_strides(const char *func, const char *name, size_t rows, siz
 }
 
 /* Can BLIS write an m x n result with strides (*rs, *cs) directly?  BLIS
- * 0.9 rejects negative strides and a unit stride whose leading dimension
- * is too small, and may abort on them, so only unit-stride layouts with a
- * valid leading dimension go direct (strides of unit dimensions are
- * normalised); everything else is written through a copy. */
+ * 0.9 silently computes garbage with a negative stride (seen here) and
+ * checks or mishandles a unit stride whose leading dimension is too small,
+ * so only unit-stride layouts with a valid leading dimension go direct
+ * (strides of unit dimensions are normalised); everything else is written
+ * through a copy. */
 static int blis_layout_ok(size_t m, size_t n, ptrdiff_t *rs, ptrdiff_t *cs) {
   ptrdiff_t r = *rs, c = *cs;
   if (m == 1 && n == 1) { r = 1; c = 1; }
