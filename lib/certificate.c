@@ -23,11 +23,27 @@
  * "invisible unit" steps of the construction (relocation, the bridge's
  * blocks); a changed row that reproduces its pre-activations covers the
  * compression steps.  The measure of a segment is the smallest tolerance
- * that proves its claim.  A nonincreasing claim is proved segment by
- * segment: CONSTANT, or CONVEX with a nonpositive slope at the end,
- * sum_i g_i . (o_b - o_a) <= tol sum_i |g_i| |o_b - o_a| (g a subgradient
- * of the loss at o_b; for a convex risk a nonpositive left slope at the end
- * means it never increases); GENERAL segments cannot be proved.
+ * that proves its claim.
+ *
+ * A nonincreasing claim is proved segment by segment, up to tol times a
+ * risk scale: CONSTANT segments do not change the risk; on a proved CONVEX
+ * segment phi(u) = L((1-u) o_a + u o_b) is convex, so its rise above its
+ * minimum on [0, 1] is phi(1) - phi(u*) <= phi'(1-) (1 - u*) <=
+ * max(0, s) with s = sum_i g_i . (o_b - o_a), g a subgradient of the loss
+ * at o_b (g . (o_b - o_a) is a subgradient of phi at 1, an upper bound of
+ * the left slope); and the segment's risk starts at the running minimum
+ * of the earlier (proved) segments.  So the path rises by at most the sum
+ * of the positive s, and each segment's slope measure is s / scale, with
+ * the SAMPLED certificate's path-wide scale: the largest sum_i |l_i| over
+ * the knots, or the risk of the zero output if that is larger.  A scale
+ * that vanished at a minimizer (|g| |o_b - o_a|, or the risk at o_b) would
+ * turn the rounding noise of g there (random sign) into an O(1) slope;
+ * this one does not, and the rounding of s itself is ~ m n eps
+ * sum_i |g_i . (o_b - o_a)|, which is a few m n eps of the scale (squared
+ * loss: sum |g . d| <= 2 |o_b - y| |d| <= 4 max(L_a, L_b)).  A CONVEX
+ * segment passes if s / scale <= tol; the path if the sum of those
+ * (NSLM_CERT_MAX_INCREASE, a proved bound of the path's rise over the
+ * scale) is <= tol too.  GENERAL segments cannot be proved (+inf).
  *
  * SAMPLED: the risk at k uniform points per segment; every measure is
  * relative to one scale for the whole path: the largest sum_i |l_i| over
@@ -59,7 +75,8 @@ struct nslm_certificate {
   size_t nseg;
   int *claim;       /* kind of each segment */
   double *measure;  /* per segment, see the header */
-  double *slope;    /* ALGEBRAIC, nonincreasing claim: relative end slope (INFINITY: unprovable) */
+  double *slope;    /* ALGEBRAIC, nonincreasing claim: end slope over the path's risk scale
+                       (INFINITY: unprovable) */
   double fig[NFIG]; /* NSLM_CERT_* */
   double tol[NTOL];
 };
@@ -123,8 +140,7 @@ static size_t failed_segments(const nslm_certificate *c) {
 
 static int cert_passes(const nslm_certificate *c) {
   if (failed_segments(c) > 0) return 0;
-  if (c->kind == NSLM_CERT_SAMPLED && claims_noninc(c) &&
-      !(c->fig[NSLM_CERT_MAX_INCREASE] <= c->tol[NSLM_TOL_INCREASE]))
+  if (claims_noninc(c) && !(c->fig[NSLM_CERT_MAX_INCREASE] <= c->tol[NSLM_TOL_INCREASE]))
     return 0;
   if (!(c->fig[NSLM_CERT_MAX_R] <= 1.0 + c->tol[NSLM_TOL_FEASIBLE])) return 0;
   return 1;
@@ -180,7 +196,9 @@ typedef struct {
   double *sa, *sb; /* activations scratch */
   double *ca, *cb; /* column norms (n) */
   double *cs;      /* scratch (n) */
+  double *losses;  /* n */
   double *grad;    /* m x n */
+  double scale;    /* largest sum_i |l_i| over the knots so far */
   double flops;
 } alg_work;
 
@@ -200,6 +218,7 @@ static void alg_free(alg_work *w) {
   nslmi_free(w->ca);
   nslmi_free(w->cb);
   nslmi_free(w->cs);
+  nslmi_free(w->losses);
   nslmi_free(w->grad);
 }
 
@@ -224,9 +243,10 @@ static int alg_alloc(alg_work *w, const nslm_path *path, size_t n) {
   w->ca = nslmi_malloc_array(n, sizeof(double));
   w->cb = nslmi_malloc_array(n, sizeof(double));
   w->cs = nslmi_malloc_array(n, sizeof(double));
+  w->losses = nslmi_malloc_array(n, sizeof(double));
   w->grad = nslmi_malloc_array(p[l + 1] * n, sizeof(double));
   if (!w->zb[0] || !w->zb[1] || !w->th || !w->idx || !w->nidx || !w->sa || !w->sb || !w->ca ||
-      !w->cb || !w->cs || !w->grad)
+      !w->cb || !w->cs || !w->losses || !w->grad)
     return NSLMI_FAIL(NSLM_ERR_NOMEM, "certificate workspace");
   for (size_t j = 0; j <= l + 1; j++) {
     w->th[j] = nslmi_calloc(p[j], sizeof(double));
@@ -267,6 +287,18 @@ static void column_norms(size_t rows, size_t n, const double *a, double *norms, 
 }
 
 static double row_norm2(const double *x, size_t len) { return nslmi_vec_qnorm(len, x, 1, 2.0); }
+
+/* The risk of outputs o (m x n) and sum_i |l_i| folded into w->scale.
+ * grad (m x n) receives the loss's (sub)gradient when not NULL. */
+static int knot_risk(alg_work *w, const nslm_loss *loss, const nslm_data *data, size_t m,
+                     const double *o, double *risk, double *grad) {
+  int st = nslmi_loss_batch(loss, m, w->n, o, data->y, w->losses, risk, grad);
+  if (st) return st;
+  double a = 0.0;
+  for (size_t i = 0; i < w->n; i++) a += fabs(w->losses[i]);
+  if (!(a <= w->scale)) w->scale = a; /* NaN: the scale is NaN, nothing passes */
+  return NSLM_OK;
+}
 
 /* Walks segment s; on return the slots of knot s+1 are current.  Sets the
  * segment's measure and, for a nonincreasing claim, its slope. */
@@ -353,22 +385,24 @@ static int alg_segment(nslm_certificate *c, alg_work *w, const nslm_path *path,
     if (w->th[l + 1][r] > const_need) const_need = w->th[l + 1][r];
   int kind = path->kind[s];
   c->measure[s] = kind == NSLM_SEG_CONSTANT ? const_need : kind == NSLM_SEG_CONVEX ? conv_need : 0.0;
+  /* The end knot's losses (for the scale) and, on a CONVEX segment of a
+   * nonincreasing claim, the raw end slope s (divided by the path's scale
+   * once every knot is seen). */
   c->slope[s] = 0.0;
-  if (path->nonincreasing) {
-    if (kind == NSLM_SEG_GENERAL) c->slope[s] = INFINITY;
-    else if (kind == NSLM_SEG_CONVEX) {
-      const double *oa = w->zb[w->idx[l + 1]][l + 1], *ob = w->zb[w->nidx[l + 1]][l + 1];
-      size_t m = p[l + 1];
-      double risk;
-      int st = nslmi_loss_batch(loss, m, n, ob, data->y, NULL, &risk, w->grad);
+  {
+    const double *oa = w->zb[w->idx[l + 1]][l + 1], *ob = w->zb[w->nidx[l + 1]][l + 1];
+    size_t m = p[l + 1];
+    int want = path->nonincreasing && kind == NSLM_SEG_CONVEX;
+    double risk;
+    if (path->nonincreasing) { /* the scale is needed only then */
+      int st = knot_risk(w, loss, data, m, ob, &risk, want ? w->grad : NULL);
       if (st) return st;
-      double sl = 0.0, den = 0.0;
-      for (size_t i = 0; i < m * n; i++) {
-        double d = ob[i] - oa[i];
-        sl += w->grad[i] * d;
-        den += fabs(w->grad[i] * d);
-      }
-      c->slope[s] = den > 0.0 ? sl / den : 0.0;
+    }
+    if (path->nonincreasing && kind == NSLM_SEG_GENERAL) c->slope[s] = INFINITY;
+    else if (want) {
+      double sl = 0.0;
+      for (size_t i = 0; i < m * n; i++) sl += w->grad[i] * (ob[i] - oa[i]);
+      c->slope[s] = isnan(sl) ? INFINITY : sl;
     }
   }
   memcpy(w->idx, w->nidx, (l + 2) * sizeof(int));
@@ -395,7 +429,8 @@ static int certify_algebraic(nslm_certificate *c, const nslm_path *path, const n
     }
   }
   double risk;
-  st = nslmi_loss_batch(loss, m, n, w.zb[0][l + 1], data->y, NULL, &risk, NULL);
+  w.scale = DBL_MIN;
+  st = knot_risk(&w, loss, data, m, w.zb[0][l + 1], &risk, NULL);
   if (st) goto done;
   c->fig[NSLM_CERT_RISK_START] = risk;
   for (size_t s = 0; s < c->nseg; s++) {
@@ -407,11 +442,23 @@ static int certify_algebraic(nslm_certificate *c, const nslm_path *path, const n
   st = nslmi_loss_batch(loss, m, n, w.zb[w.idx[l + 1]][l + 1], data->y, NULL, &risk, NULL);
   if (st) goto done;
   c->fig[NSLM_CERT_RISK_END] = risk;
+  /* The scale, as SAMPLED's: the risk of the zero output if larger. */
+  {
+    double *zero = nslmi_calloc(m * n, sizeof(double)), tot;
+    if (zero == NULL) {
+      st = NSLMI_FAIL(NSLM_ERR_NOMEM, "certificate buffers");
+      goto done;
+    }
+    (void)knot_risk(&w, loss, data, m, zero, &tot, NULL); /* outside the loss's domain: skipped */
+    nslmi_free(zero);
+  }
   double mc = 0.0, mv = 0.0, mi = 0.0;
   for (size_t s = 0; s < c->nseg; s++) {
     if (c->claim[s] == NSLM_SEG_CONSTANT && c->measure[s] > mc) mc = c->measure[s];
     if (c->claim[s] == NSLM_SEG_CONVEX && c->measure[s] > mv) mv = c->measure[s];
-    if (c->slope[s] > mi) mi = c->slope[s];
+    if (c->slope[s] != 0.0) c->slope[s] /= w.scale; /* INFINITY stays */
+    if (isnan(c->slope[s])) c->slope[s] = INFINITY;
+    if (c->slope[s] > 0.0) mi += c->slope[s]; /* a bound of the path's rise */
   }
   c->fig[NSLM_CERT_MAX_CONSTANT_DEVIATION] = mc;
   c->fig[NSLM_CERT_MAX_CONVEXITY_VIOLATION] = mv;

@@ -14,10 +14,13 @@
  *     (Theta's units of layer j+1 go, and they feed columns of
  *     Theta^(j+1) that are already Gamma's, i.e. zero there).
  * Descent cuts phase 2 at the minimizer of the risk (the path module's
- * nslm_path_descent) and, when that is its end, goes on to Gamma.
+ * nslm_path_descent) and, when that is its end (or the end is a minimizer
+ * up to DESCENT_END_TOL), goes on to Gamma from the bridge's end itself.
  */
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +34,7 @@
 #include "loss.h"
 #include "net.h"
 #include "params.h"
+#include "path.h"
 #include "status.h"
 #include "units.h"
 
@@ -300,6 +304,65 @@ done:
   return st;
 }
 
+/* Descent: the bridge's CONVEX segment a -> b may be taken whole (and the
+ * path go on to Gamma) when its end is a minimizer up to this tolerance:
+ * the end slope s = sum_i g_i . (o_b - o_a) (g the loss's subgradient at
+ * o_b) is at most DESCENT_END_TOL times the risk scale.  For a convex risk
+ * phi along the segment, phi(1) - min phi <= max(0, s), so the path rises
+ * by at most this fraction of the scale: 100 times below the certificate's
+ * default tolerance (NSLM_CERT_DEFAULT_TOL = 1e-10, whose ALGEBRAIC slope
+ * test uses the same s and a scale at least as large), and far above the
+ * rounding of s at a global minimizer (~ m n eps of the scale). */
+#define DESCENT_END_TOL 1e-12
+
+/* The end slope of the segment a -> b over the scale max(sum_i |l_i| at a,
+ * at b, at the zero output) (the certificate's scale restricted to this
+ * segment), into *rel; NaN becomes +inf. */
+static int end_slope(const nslm_net *net, const nslm_data *data, const nslm_loss *loss,
+                     const nslm_params *a, const nslm_params *b, double *rel) {
+  size_t l = net->depth, n = data->n, m = net->widths[l + 1];
+  double *oa = nslmi_malloc_array(m * n, sizeof(double));
+  double *ob = nslmi_malloc_array(m * n, sizeof(double));
+  double *g = nslmi_malloc_array(m * n, sizeof(double));
+  double *zero = nslmi_calloc(m * n, sizeof(double));
+  double *ls = nslmi_malloc_array(n, sizeof(double));
+  int st = NSLM_OK;
+  if (!oa || !ob || !g || !zero || !ls) {
+    st = NSLMI_FAIL(NSLM_ERR_NOMEM, "outputs of %zu x %zu", m, n);
+    goto done;
+  }
+  /* outputs m x n (samples as columns): (i, k) at k n + i */
+  st = nslm_eval_outputs(net, a, data, oa, 1, (ptrdiff_t)n);
+  if (st == NSLM_OK) st = nslm_eval_outputs(net, b, data, ob, 1, (ptrdiff_t)n);
+  double scale = DBL_MIN, tot, sum;
+  if (st == NSLM_OK) st = nslmi_loss_batch(loss, m, n, oa, data->y, ls, &tot, NULL);
+  if (st) goto done;
+  sum = 0.0;
+  for (size_t i = 0; i < n; i++) sum += fabs(ls[i]);
+  if (!(sum <= scale)) scale = sum;
+  st = nslmi_loss_batch(loss, m, n, ob, data->y, ls, &tot, g);
+  if (st) goto done;
+  sum = 0.0;
+  for (size_t i = 0; i < n; i++) sum += fabs(ls[i]);
+  if (!(sum <= scale)) scale = sum;
+  if (nslmi_loss_batch(loss, m, n, zero, data->y, ls, &tot, NULL) == NSLM_OK) {
+    sum = 0.0;
+    for (size_t i = 0; i < n; i++) sum += fabs(ls[i]);
+    if (sum > scale) scale = sum;
+  }
+  double s = 0.0;
+  for (size_t i = 0; i < m * n; i++) s += g[i] * (ob[i] - oa[i]);
+  *rel = s / scale;
+  if (isnan(*rel)) *rel = INFINITY;
+done:
+  nslmi_free(oa);
+  nslmi_free(ob);
+  nslmi_free(g);
+  nslmi_free(zero);
+  nslmi_free(ls);
+  return st;
+}
+
 static int build_path(const char *func, const nslm_net *net, const nslm_params *theta,
                       const nslm_params *gamma, const nslm_data *data, const nslm_loss *loss,
                       const nslm_constraint *con, const nslm_construct_opts *opts,
@@ -325,22 +388,55 @@ static int build_path(const char *func, const nslm_net *net, const nslm_params *
     st = nslmi_append_layer(path, w, l, NSLM_SEG_CONVEX);
   }
   /* descent: the path module's cut at the minimizer of the CONVEX segment
-   * (every earlier segment is CONSTANT) */
+   * (every earlier segment is CONSTANT).  Phase 3 must start from the
+   * bridge's end itself (Theta^l = Gamma-bar^l exactly): it removes
+   * Theta's units, which a cut knot short of the end still reads with
+   * weights (1 - c) Theta-bar^l (~1e-16 when c = 1 - eps), so going on from
+   * there makes the CONSTANT claims false (identity residuals O(1) for
+   * those units).  So: a cut exactly at the end goes on; a cut short of it
+   * is replaced by the whole segment when the segment's end is a minimizer
+   * up to DESCENT_END_TOL (end_slope: then the risk rises by at most that
+   * much of its scale along the segment; at a global minimizer Gamma the
+   * cut is 1 - eps or 1 by rounding alone), and otherwise the path stops
+   * at the cut. */
+  int go_on = 1;
   if (st == NSLM_OK && loss != NULL) {
     double tc;
     size_t S = nslm_path_num_segments(path);
     st = nslm_path_descent(&cutp, path, net, data, loss, &tc, NULL, NULL, NULL);
     if (st == NSLM_OK) {
       c = tc * (double)S - (double)(S - 1);
-      c = tc >= 1.0 ? 1.0 : (c < 0.0 ? 0.0 : (c > 1.0 ? 1.0 : c));
-      nslm_path_destroy(path);
-      path = cutp;
-      cutp = NULL;
+      c = c < 0.0 ? 0.0 : (c > 1.0 ? 1.0 : c);
+      /* is the cut knot the bridge's end (w), value for value? */
+      nslm_params view;
+      nslmi_path_knot_view(cutp, cutp->nknots - 1, &view);
+      int at_end = 1;
+      for (size_t j = 0; j <= l && at_end; j++) {
+        size_t sz = nslmi_params_layer_size(w, j);
+        for (size_t i = 0; i < sz; i++)
+          if (!(view.w[j][i] == w->w[j][i])) {
+            at_end = 0;
+            break;
+          }
+      }
+      double slope = INFINITY;
+      if (!at_end) {
+        nslmi_path_knot_view(path, path->nknots - 2, &view); /* the segment's start */
+        st = end_slope(net, data, loss, &view, w, &slope);
+      }
+      if (st == NSLM_OK && (at_end || slope <= DESCENT_END_TOL)) c = 1.0; /* the whole segment */
+      else if (st == NSLM_OK) {
+        go_on = 0;
+        if (c >= 1.0) c = nextafter(1.0, 0.0); /* short of the end, if only by rounding */
+        nslm_path_destroy(path);
+        path = cutp;
+        cutp = NULL;
+      }
     }
   }
   /* phase 3 and the way back to Gamma, unless the descent stopped early
    * (the knots go straight onto the path, or onto the cut path) */
-  if (st == NSLM_OK && c >= 1.0) {
+  if (st == NSLM_OK && go_on) {
     for (size_t j = l; j-- > 0 && st == NSLM_OK;) {
       memcpy(w->w[j], p.gbar->w[j], nslmi_params_layer_size(w, j) * sizeof(double));
       st = nslmi_append_layer(path, w, j, NSLM_SEG_CONSTANT);
