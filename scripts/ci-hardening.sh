@@ -10,9 +10,11 @@
 #                 libFuzzer target (npy, npz, path, cli: clang,
 #                 -fsanitize=fuzzer,address,undefined), seeded from the
 #                 committed corpora; any finding fails;
-#   3. sanitize   scripts/sanitize.sh: ASan+UBSan with gcc (whole suite) and
-#                 clang (Check programs), TSan (test_threads), valgrind
-#                 memcheck over every Check program;
+#   3. sanitize   scripts/sanitize.sh: ASan+UBSan with gcc (the whole suite
+#                 with LeakSanitizer off, then the Check programs with it on;
+#                 SANITIZE_FULL=0 skips the whole-suite pass) and clang (Check
+#                 programs), TSan (test_threads), valgrind memcheck over every
+#                 Check program;
 #   4. coverage   scripts/coverage.sh: line and branch coverage of lib/
 #                 (printed; COVERAGE_MIN_LINES / COVERAGE_MIN_BRANCHES make
 #                 it a gate).
@@ -97,7 +99,7 @@ for step in $steps; do
         seeds=$(ls "$src/tests/fuzz/corpus/$t" 2>/dev/null | wc -l)
         execs=$(sed -n "s/.*fuzz_$t: no finding; stat::number_of_executed_units: *\([0-9]*\).*/\1/p" "$work/fuzz.out")
         newc=$(ls "$work/fuzz/corpus-$t" 2>/dev/null | wc -l)
-        result="${result}fuzz $t: ${FUZZ_SECONDS} s (CPU-minutes $(awk "BEGIN{printf \"%.1f\", $FUZZ_SECONDS/60}")), executions ${execs:-?}, seed corpus $seeds, corpus after $((seeds + newc)), findings $(grep -c "fuzz_$t: FINDING" "$work/fuzz.out")
+        result="${result}fuzz $t: ${FUZZ_SECONDS} s on one core (libFuzzer -max_total_time), executions ${execs:-?}, seed corpus $seeds files, corpus after $((seeds + newc)), findings $(grep -c "fuzz_$t: FINDING" "$work/fuzz.out")
 "
       done
     fi
@@ -105,7 +107,8 @@ for step in $steps; do
   sanitize)
     need clang clang && need valgrind valgrind || st=1
     if [ $st -eq 0 ]; then
-      WORKDIR="$work/sanitize" sh "$src/scripts/sanitize.sh" > "$work/sanitize.out" 2>&1 || st=$?
+      SANITIZE_FULL=${SANITIZE_FULL:-1} WORKDIR="$work/sanitize" sh "$src/scripts/sanitize.sh" \
+        > "$work/sanitize.out" 2>&1 || st=$?
       cat "$work/sanitize.out"
       result="${result}$(sed -n '/=== sanitize.sh summary/,$p' "$work/sanitize.out" | sed '1d')
 "
