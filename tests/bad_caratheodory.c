@@ -55,29 +55,7 @@ static void check_outputs(int line) {
   ck_assert_msg(rank_out == 555 && ival == 555 && dval == SENT, "line %d: scalar touched", line);
 }
 
-static char planted[256];
-static const char *plant_detail(void) {
-  nslm_loss *l;
-  nslm_loss_create(&l, 515151, 0.0);
-  snprintf(planted, sizeof planted, "%s", nslm_last_error());
-  return planted;
-}
-
-#define BAD(fn, call, want)                                                                        \
-  do {                                                                                             \
-    reset_outputs();                                                                               \
-    const char *planted_ = plant_detail();                                                         \
-    nslmt_quiet_begin();                                                                           \
-    int st_ = (call);                                                                              \
-    long printed_ = nslmt_quiet_end();                                                             \
-    ck_assert_msg(st_ == (want), "line %d (%s): status %d, expected %d (%s)", __LINE__, #call,     \
-                  st_, (want), nslm_last_error());                                                 \
-    ck_assert_msg(printed_ == 0, "line %d: %ld bytes printed", __LINE__, printed_);                \
-    check_outputs(__LINE__);                                                                       \
-    ck_assert_msg(strcmp(nslm_last_error(), planted_) != 0 &&                                      \
-                      strstr(nslm_last_error(), fn) != NULL,                                       \
-                  "line %d: detail '%s'", __LINE__, nslm_last_error());                            \
-  } while (0)
+#define BAD NSLMT_BAD
 
 /* The single-vector call with one argument replaced. */
 #define RED(zz, hh, rr, zrs, zcs, tt, tinc, q, opts, tout, oinc)                                   \

@@ -8,6 +8,7 @@
 #include <check.h>
 
 #include "badinput.h"
+#include "status.h"
 
 #define MAX_NAMES 1024
 static char *covered[MAX_NAMES];
@@ -17,6 +18,13 @@ void nslmt_bad_cover(const char *fn) {
   for (size_t i = 0; i < ncovered; i++)
     if (strcmp(covered[i], fn) == 0) return;
   if (ncovered < MAX_NAMES) covered[ncovered++] = strdup(fn);
+}
+
+const char *nslmt_bad_plant(void) {
+  static char planted[256];
+  nslmi_fail(NSLM_ERR_INVALID, "nslmt_bad_plant", "planted detail");
+  snprintf(planted, sizeof planted, "%s", nslm_last_error());
+  return planted;
 }
 
 static int is_covered(const char *fn) {
