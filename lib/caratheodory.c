@@ -41,6 +41,11 @@
  * support would move the coefficients off the step ends and could break
  * both the sign and the norm guarantees (it would have to be checked and
  * undone); the residual is already at rounding level in the k-space. */
+/* The per-row loops (group sums, residual) have run-time trip counts,
+ * which GCC's default -O2 cost model does not vectorize; ask for it. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic")
+#endif
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -187,8 +192,15 @@ static inline double powq(double x, double q) {
 
 static double norm2(const double *x, size_t n) { return nslmi_carath_nrm2(x, n); }
 
+/* x86-64: the passes over rows of Z also get an AVX2/FMA clone. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define HOT
+#endif
+
 /* s[g] = sum over list[gs[g]..gs[g+1]) of t_j z_j, g < ng. */
-static void group_sums(const ctx_t *cx, worker_t *ws, size_t ng) {
+HOT static void group_sums(const ctx_t *cx, worker_t *ws, size_t ng) {
   size_t r = cx->r;
   const double *z = cx->b->z;
   ptrdiff_t zrs = cx->b->zrs;
@@ -349,7 +361,12 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
    * exists, else directly. */
   const size_t ci = i - cx->row0;
   memset(ws->v, 0, r * sizeof *ws->v);
-  if (cx->batched && !cx->paper) {
+  /* Unbatched TIGHT mode with k > 0 takes v from the first level's group
+   * sums (which cover every active index): one pass over Z less. */
+  int v_from_groups = !cx->batched && !cx->paper && k > 0;
+  if (v_from_groups) {
+    /* below */
+  } else if (cx->batched && !cx->paper) {
     const double *s1 = cx->s1 + ci * m * r;
     for (size_t g = 0; g < m; g++)
       for (size_t c = 0; c < r; c++)
@@ -395,6 +412,12 @@ static int reduce_row(ctx_t *cx, worker_t *ws, size_t i) {
       if (!first) {
         split(ws, nl, ng);
         group_sums(cx, ws, ng);
+        if (v_from_groups) {
+          for (size_t g = 0; g < ng; g++)
+            for (size_t c = 0; c < r; c++)
+              ws->v[c] += ws->s[g * r + c];
+          v_from_groups = 0;
+        }
         project(cx, ws, ng);
       }
       int last = ng == nl;

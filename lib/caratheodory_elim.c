@@ -42,9 +42,11 @@
  * from overflow. */
 /* The O(k^2) loops below (triangular solves, rotations, reflections) have
  * run-time trip counts, which GCC's default -O2 cost model does not
- * vectorize; they dominate the reduction, so ask for it here. */
+ * vectorize; they dominate the reduction, so ask for it here (and for
+ * square roots without errno, which nothing here reads: the q = 1/2 step
+ * takes them of nonnegative numbers only, see dphi_half). */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("vect-cost-model=dynamic")
+#pragma GCC optimize("vect-cost-model=dynamic", "no-math-errno")
 #endif
 #include <float.h>
 #include <math.h>
@@ -253,7 +255,7 @@ HOT static void append(nslmi_carath_elim *e, size_t n, double *w, double rho, do
 /* The step of q = 1 to eps (limiting coordinate lim, nb for n itself):
  * coefficients are their own powers, ties are those left at or below
  * NSLMI_CARATH_TIE of their value. */
-static double apply1(nslmi_carath_elim *e, size_t n, const double *x, size_t nb, double rho,
+static inline double apply1(nslmi_carath_elim *e, size_t n, const double *x, size_t nb, double rho,
                      double *c, double eps, size_t lim, double *pn) {
   double dropped = 0.0;
   double cn = c[n] + eps;
@@ -285,16 +287,64 @@ static double apply1(nslmi_carath_elim *e, size_t n, const double *x, size_t nb,
  * the no-sign-flip interval (see the argument at the top), sets the
  * limiting coordinate and ties to exactly 0, updates c, the cached powers
  * and *pn.  Returns the defect of the step. */
-static double step(nslmi_carath_elim *e, size_t n, const double *x, size_t nb, double rho,
-                   double *c, const double *a, double *pn) {
+/* Four independent partial sums of x[0..n). */
+static inline double sum4(const double *x, size_t n) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += x[i];
+    s1 += x[i + 1];
+    s2 += x[i + 2];
+    s3 += x[i + 3];
+  }
+  for (; i < n; i++)
+    s0 += x[i];
+  return (s0 + s2) + (s1 + s3);
+}
+
+/* The support's share of phi(eps) - phi(0) for q = 1/2: dphi of every
+ * member (coefficient cb[i], weight ab[i], power pw[i] = sqrt(cb[i]) > 0)
+ * moved by -eps x[i], the new powers in pnew.  Written without branches so
+ * that the loop vectorizes, and with every lane's operations safe under
+ * trapping FP exceptions: the square root is of max(cn, 0), s + pw > 0,
+ * and in a tie lane (whose quotient the select discards) cn lies within
+ * rounding of 0, so d / pw is about -sqrt(cb), finite. */
+static inline double dphi_half(size_t nb, const double *x, const double *cb, const double *ab,
+                               const double *pw, double eps, double *pnew, double *val) {
+  for (size_t i = 0; i < nb; i++) {
+    double d = -eps * x[i];
+    double cn = cb[i] + d;
+    double s = sqrt(cn > 0.0 ? cn : 0.0);
+    double v = ab[i] * d / (s + pw[i]);
+    int tie = cn <= NSLMI_CARATH_TIE * cb[i];
+    val[i] = tie ? -ab[i] * pw[i] : v;
+    pnew[i] = tie ? 0.0 : s;
+  }
+  return sum4(val, nb);
+}
+
+/* One elimination step of point n (coefficient c[n], power *pn) against
+ * the support, whose coordinates x of mu_n (x[i] for support position i,
+ * nb of them) give the null vector d = e_n - sum x_i e_basis[i]; rho is
+ * the part of mu_n outside the span (dropped).  Moves to the better end of
+ * the no-sign-flip interval (see the argument at the top), sets the
+ * limiting coordinate and ties to exactly 0, updates c, the cached powers
+ * and *pn.  Returns the defect of the step.  Inlined into the (cloned)
+ * streams, so that its loops get their vector code. */
+static inline __attribute__((always_inline)) double step(nslmi_carath_elim *e, size_t n,
+                                                         const double *x, size_t nb, double rho,
+                                                         double *c, const double *a, double *pn) {
   size_t k = e->k;
   double q = e->q;
   double *cm = e->cand, *cp = e->cand + (k + 1); /* new powers at each end */
+  double *cs = e->sc, *as = e->f;                /* the support's c and a, gathered */
   double em = -c[n], ep = INFINITY, slope = a[n];
   size_t im = nb, ip = nb; /* nb stands for n itself */
   for (size_t i = 0; i < nb; i++) {
     size_t b = e->basis[i];
     double xb = x[i], cb = c[b];
+    cs[i] = cb;
+    as[i] = a[b];
     slope -= a[b] * xb;
     /* cb / xb < ep and cb / xb > em, without dividing on every entry */
     if (xb > 0.0) {
@@ -312,15 +362,19 @@ static double step(nslmi_carath_elim *e, size_t n, const double *x, size_t nb, d
   }
   /* Both ends: phi(end) - phi(0), and the new powers at each. */
   double dm = dphi(q, a[n], c[n], *pn, em, &cm[nb]), dp = INFINITY;
-  for (size_t i = 0; i < nb; i++) {
-    size_t b = e->basis[i];
-    dm += dphi(q, a[b], c[b], e->pw[i], -em * x[i], &cm[i]);
+  if (q == 0.5) {
+    dm += dphi_half(nb, x, cs, as, e->pw, em, cm, e->y);
+  } else {
+    for (size_t i = 0; i < nb; i++)
+      dm += dphi(q, as[i], cs[i], e->pw[i], -em * x[i], &cm[i]);
   }
   if (isfinite(ep)) {
     dp = dphi(q, a[n], c[n], *pn, ep, &cp[nb]);
-    for (size_t i = 0; i < nb; i++) {
-      size_t b = e->basis[i];
-      dp += dphi(q, a[b], c[b], e->pw[i], -ep * x[i], &cp[i]);
+    if (q == 0.5) {
+      dp += dphi_half(nb, x, cs, as, e->pw, ep, cp, e->y);
+    } else {
+      for (size_t i = 0; i < nb; i++)
+        dp += dphi(q, as[i], cs[i], e->pw[i], -ep * x[i], &cp[i]);
     }
   }
   int plus = dp < dm;
@@ -340,7 +394,7 @@ static double step(nslmi_carath_elim *e, size_t n, const double *x, size_t nb, d
   }
   for (size_t i = 0; i < nb; i++) {
     size_t b = e->basis[i];
-    double cb = c[b] - eps * x[i];
+    double cb = cs[i] - eps * x[i];
     if (i == lim || pnew[i] == 0.0) {
       if (cb > 0.0 && i != lim)
         dropped += cb;
@@ -470,7 +524,7 @@ static int inverse(nslmi_carath_elim *e) {
  * to E_s..E_(j+1) f_j (built in place, lowest j first, while the later
  * columns are still the plain f_l), so P <- P - Ft P[p_1..p_s, :]: one
  * gemm instead of s sweeps over P. */
-static void fold(nslmi_carath_elim *e, size_t ns) {
+HOT static void fold(nslmi_carath_elim *e, size_t ns) {
   if (ns == 0)
     return;
   size_t k = e->k;

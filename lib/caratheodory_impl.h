@@ -32,6 +32,13 @@
  * per group for all rows); a single row is summed directly. */
 #define NSLMI_CARATH_MIN_BATCH 4
 
+/* The full-rank certificate first tries the Gram matrix of this many
+ * times r rows of Z, spread evenly (when Z has at least twice as many):
+ * a row subset of full rank certifies Z, and 2 r Gaussian rows already
+ * have sigma_min about 0.4 sqrt(r).  Only if it fails is the whole Z
+ * used. */
+#define NSLMI_CARATH_GRAM_SAMPLE 2
+
 /* Magnitudes in [2^-this, 2^this] are used as they come; the rows of Z,
  * the coefficients of PAPER mode and the group coefficients of a level are
  * first scaled by a common power of 2 (exact) when their largest lies

@@ -39,5 +39,9 @@ void dgesdd_(const char *jobz, const nslmi_lapack_int *m, const nslmi_lapack_int
 void dposv_(const char *uplo, const nslmi_lapack_int *n, const nslmi_lapack_int *nrhs, double *a,
             const nslmi_lapack_int *lda, double *b, const nslmi_lapack_int *ldb,
             nslmi_lapack_int *info);
+/* Cholesky factorization, unblocked (level-2 BLAS: no per-block level-3
+ * calls, which dominate dpotrf at small n). */
+void dpotf2_(const char *uplo, const nslmi_lapack_int *n, double *a, const nslmi_lapack_int *lda,
+             nslmi_lapack_int *info);
 
 #endif
