@@ -65,6 +65,7 @@
 #include "path.h"
 #include "path_eval.h"
 #include "status.h"
+#include "support.h"
 
 #define NFIG 10
 #define NTOL 5
@@ -187,39 +188,58 @@ static int r_figures(nslm_certificate *c, const nslm_path *path, const nslm_cons
 
 /* ------------------------------------------------------------ ALGEBRAIC */
 
+/* The walk keeps, per layer, the pre-activations of two knots (slots) and
+ * caches what is derived from them (features, column norms), so a layer
+ * that a segment does not reach costs nothing and one it reaches is
+ * activated and measured once.  Products and the row loops are restricted
+ * to the nonzero rows and columns of the layer matrices (support.h): the
+ * construction's knots are mostly zero blocks. */
 typedef struct {
   size_t l, n;
-  double **zb[2]; /* zb[x][j], j = 1..l+1: pre-activations, two slots per layer */
-  int *idx;       /* slot of the current knot per layer */
+  double **zb[2];        /* zb[x][j], j = 1..l+1: pre-activations, two slots per layer */
+  double **fa[2];        /* fa[x][j], j = 1..l: act(zb[x][j]) when fav[x][j] */
+  double **cn[2];        /* cn[x][j], j = 0..l: column norms of A_j when cnv[x][j] */
+  unsigned char *fav[2], *cnv[2];
+  int *idx;              /* slot of the current knot per layer */
   int *nidx;
-  double **th;    /* th[j], j = 0..l+1 */
-  double *sa, *sb; /* activations scratch */
-  double *ca, *cb; /* column norms (n) */
-  double *cs;      /* scratch (n) */
-  double *losses;  /* n */
-  double *grad;    /* m x n */
-  double scale;    /* largest sum_i |l_i| over the knots so far */
+  double **th;           /* th[j], j = 0..l+1 */
+  nslmi_support *sup[2]; /* sup[x][j]: supports of the two last layer matrices seen, j = 0..l */
+  size_t *ucol;          /* union of two column supports (max p) */
+  size_t *tcol;          /* its part with th > 0 */
+  double *cs;            /* scratch (n) */
+  double *losses;        /* n */
+  double *grad;          /* m x n */
+  nslmi_support_ws ws;
+  double scale;          /* largest sum_i |l_i| over the knots so far */
   double flops;
 } alg_work;
 
 static void alg_free(alg_work *w) {
   for (int x = 0; x < 2; x++) {
-    if (w->zb[x])
-      for (size_t j = 1; j <= w->l + 1; j++) nslmi_free(w->zb[x][j]);
+    for (size_t j = 0; j <= w->l + 1; j++) {
+      if (w->zb[x]) nslmi_free(w->zb[x][j]);
+      if (w->fa[x]) nslmi_free(w->fa[x][j]);
+      if (w->cn[x]) nslmi_free(w->cn[x][j]);
+      if (w->sup[x]) nslmi_support_free(&w->sup[x][j]);
+    }
     nslmi_free(w->zb[x]);
+    nslmi_free(w->fa[x]);
+    nslmi_free(w->cn[x]);
+    nslmi_free(w->fav[x]);
+    nslmi_free(w->cnv[x]);
+    nslmi_free(w->sup[x]);
   }
   if (w->th)
     for (size_t j = 0; j <= w->l + 1; j++) nslmi_free(w->th[j]);
   nslmi_free(w->th);
   nslmi_free(w->idx);
   nslmi_free(w->nidx);
-  nslmi_free(w->sa);
-  nslmi_free(w->sb);
-  nslmi_free(w->ca);
-  nslmi_free(w->cb);
+  nslmi_free(w->ucol);
+  nslmi_free(w->tcol);
   nslmi_free(w->cs);
   nslmi_free(w->losses);
   nslmi_free(w->grad);
+  nslmi_support_ws_free(&w->ws);
 }
 
 static int alg_alloc(alg_work *w, const nslm_path *path, size_t n) {
@@ -231,40 +251,71 @@ static int alg_alloc(alg_work *w, const nslm_path *path, size_t n) {
   for (size_t j = 0; j <= l + 1; j++)
     if (p[j] > maxp) maxp = p[j];
   int ok;
-  size_t maxpn = nslmi_mul_size(maxp, n, &ok);
+  (void)nslmi_mul_size(maxp, n, &ok);
   if (!ok) return NSLMI_FAIL(NSLM_ERR_NOMEM, "features of %zu x %zu", maxp, n);
-  w->zb[0] = nslmi_calloc(l + 2, sizeof(double *));
-  w->zb[1] = nslmi_calloc(l + 2, sizeof(double *));
+  for (int x = 0; x < 2; x++) {
+    w->zb[x] = nslmi_calloc(l + 2, sizeof(double *));
+    w->fa[x] = nslmi_calloc(l + 2, sizeof(double *));
+    w->cn[x] = nslmi_calloc(l + 2, sizeof(double *));
+    w->fav[x] = nslmi_calloc(l + 2, 1);
+    w->cnv[x] = nslmi_calloc(l + 2, 1);
+    w->sup[x] = nslmi_calloc(l + 2, sizeof(nslmi_support));
+    if (!w->zb[x] || !w->fa[x] || !w->cn[x] || !w->fav[x] || !w->cnv[x] || !w->sup[x])
+      return NSLMI_FAIL(NSLM_ERR_NOMEM, "certificate workspace");
+  }
   w->th = nslmi_calloc(l + 2, sizeof(double *));
   w->idx = nslmi_calloc(l + 2, sizeof(int));
   w->nidx = nslmi_calloc(l + 2, sizeof(int));
-  w->sa = nslmi_malloc_array(maxpn, sizeof(double));
-  w->sb = nslmi_malloc_array(maxpn, sizeof(double));
-  w->ca = nslmi_malloc_array(n, sizeof(double));
-  w->cb = nslmi_malloc_array(n, sizeof(double));
+  w->ucol = nslmi_malloc_array(maxp, sizeof(size_t));
+  w->tcol = nslmi_malloc_array(maxp, sizeof(size_t));
   w->cs = nslmi_malloc_array(n, sizeof(double));
   w->losses = nslmi_malloc_array(n, sizeof(double));
   w->grad = nslmi_malloc_array(p[l + 1] * n, sizeof(double));
-  if (!w->zb[0] || !w->zb[1] || !w->th || !w->idx || !w->nidx || !w->sa || !w->sb || !w->ca ||
-      !w->cb || !w->cs || !w->losses || !w->grad)
+  if (!w->th || !w->idx || !w->nidx || !w->ucol || !w->tcol || !w->cs || !w->losses || !w->grad)
     return NSLMI_FAIL(NSLM_ERR_NOMEM, "certificate workspace");
   for (size_t j = 0; j <= l + 1; j++) {
     w->th[j] = nslmi_calloc(p[j], sizeof(double));
     if (w->th[j] == NULL) return NSLMI_FAIL(NSLM_ERR_NOMEM, "certificate workspace");
-    if (j == 0) continue;
     for (int x = 0; x < 2; x++) {
+      if (j <= l) {
+        w->cn[x][j] = nslmi_malloc_array(n, sizeof(double));
+        if (w->cn[x][j] == NULL) return NSLMI_FAIL(NSLM_ERR_NOMEM, "certificate workspace");
+      }
+      if (j == 0) continue;
       w->zb[x][j] = nslmi_malloc_array(p[j] * n, sizeof(double));
       if (w->zb[x][j] == NULL) return NSLMI_FAIL(NSLM_ERR_NOMEM, "features of layer %zu", j);
+      if (j <= l) {
+        w->fa[x][j] = nslmi_malloc_array(p[j] * n, sizeof(double));
+        if (w->fa[x][j] == NULL) return NSLMI_FAIL(NSLM_ERR_NOMEM, "features of layer %zu", j);
+      }
     }
   }
   return NSLM_OK;
 }
 
-/* A_j from slot x of layer j into dst (j >= 1); A_0 is X. */
-static int features(const nslm_net *net, alg_work *w, size_t j, int x, double *dst) {
-  size_t len = net->widths[j] * w->n;
-  memcpy(dst, w->zb[x][j], len * sizeof *dst);
-  return nslmi_act_apply(&net->act[j], dst, len);
+/* A_j of slot x (j >= 1: act(Z_j), computed once per slot content; A_0 is
+ * X).  *out: the features. */
+static int features(const nslm_net *net, const nslm_data *data, alg_work *w, size_t j, int x,
+                    const double **out) {
+  if (j == 0) {
+    *out = data->xt;
+    return NSLM_OK;
+  }
+  if (!w->fav[x][j]) {
+    size_t len = net->widths[j] * w->n;
+    memcpy(w->fa[x][j], w->zb[x][j], len * sizeof(double));
+    int st = nslmi_act_apply(&net->act[j], w->fa[x][j], len);
+    if (st) return st;
+    w->fav[x][j] = 1;
+  }
+  *out = w->fa[x][j];
+  return NSLM_OK;
+}
+
+/* Slot x of layer j received new pre-activations: its caches are stale. */
+static void slot_written(alg_work *w, size_t j, int x) {
+  w->fav[x][j] = 0;
+  w->cnv[x][j] = 0;
 }
 
 /* 2-norms of the n columns of a (rows x n, row-major), overflow-safe:
@@ -286,7 +337,45 @@ static void column_norms(size_t rows, size_t n, const double *a, double *norms, 
   for (size_t i = 0; i < n; i++) norms[i] *= sqrt(scratch[i]);
 }
 
-static double row_norm2(const double *x, size_t len) { return nslmi_vec_qnorm(len, x, 1, 2.0); }
+/* Column norms of A_j of slot x (a: those features), cached. */
+static const double *feature_norms(const nslm_net *net, alg_work *w, size_t j, int x,
+                                   const double *a) {
+  if (j == 0) x = 0; /* X: one copy */
+  if (!w->cnv[x][j]) {
+    column_norms(net->widths[j], w->n, a, w->cn[x][j], w->cs);
+    w->cnv[x][j] = 1;
+  }
+  return w->cn[x][j];
+}
+
+/* The support of layer matrix t of layer j: one of the two kept, else
+ * computed into the one that is not `keep` (the other end's matrix). */
+static int layer_support(alg_work *w, const nslm_path *path, size_t j, const double *t,
+                         const double *keep, const nslmi_support **out) {
+  for (int x = 0; x < 2; x++)
+    if (w->sup[x][j].w == t) {
+      *out = &w->sup[x][j];
+      return NSLM_OK;
+    }
+  nslmi_support *s = w->sup[0][j].w == keep && keep != NULL ? &w->sup[1][j] : &w->sup[0][j];
+  int st = nslmi_support_of(s, t, path->widths[j + 1], path->widths[j]);
+  if (st) return st;
+  *out = s;
+  return NSLM_OK;
+}
+
+/* Overflow-safe 2-norm of x over the indices ix[0..len). */
+static double index_norm2(const double *x, const size_t *ix, size_t len) {
+  double mx = 0.0, s = 0.0;
+  for (size_t i = 0; i < len; i++)
+    if (fabs(x[ix[i]]) > mx) mx = fabs(x[ix[i]]);
+  if (mx == 0.0) return 0.0;
+  for (size_t i = 0; i < len; i++) {
+    double v = x[ix[i]] / mx;
+    s += v * v;
+  }
+  return mx * sqrt(s);
+}
 
 /* The risk of outputs o (m x n) and sum_i |l_i| folded into w->scale.
  * grad (m x n) receives the loss's (sub)gradient when not NULL. */
@@ -298,6 +387,53 @@ static int knot_risk(alg_work *w, const nslm_loss *loss, const nslm_data *data, 
   for (size_t i = 0; i < w->n; i++) a += fabs(w->losses[i]);
   if (!(a <= w->scale)) w->scale = a; /* NaN: the scale is NaN, nothing passes */
   return NSLM_OK;
+}
+
+/* Thresholds of layer j+1's units on a segment whose layer matrices are
+ * ta -> tb (supports sa, sb), inputs with thresholds th[j], pre-activations
+ * za -> zb; *maxth: their largest, *conv_need (j = l): the largest in(r). */
+static void layer_thresholds(alg_work *w, size_t j, size_t rows, size_t cols, const double *ta,
+                             const double *tb, const nslmi_support *sa, const nslmi_support *sb,
+                             int changed, const double *za, const double *zb, const double *ca,
+                             const double *cb, double *maxth, double *conv_need) {
+  size_t n = w->n, nu = 0, nt = 0;
+  const double *thin = w->th[j];
+  for (size_t c = 0; c < cols; c++)
+    if (sa->cmask[c] || sb->cmask[c]) {
+      w->ucol[nu++] = c;
+      if (thin[c] > 0.0) w->tcol[nt++] = c;
+    }
+  *maxth = 0.0;
+  for (size_t r = 0; r < rows; r++) {
+    if (!sa->rmask[r] && !sb->rmask[r]) continue; /* zero at both ends: th = 0 */
+    const double *xa = ta + r * cols, *xb = tb + r * cols;
+    double in = 0.0;
+    for (size_t i = 0; i < nt; i++) {
+      size_t c = w->tcol[i];
+      if ((xa[c] != 0.0 || xb[c] != 0.0) && thin[c] > in) in = thin[c];
+    }
+    double res = 0.0;
+    if (changed) {
+      size_t i = 0;
+      while (i < nu && xa[w->ucol[i]] == xb[w->ucol[i]]) i++;
+      if (i < nu) {
+        double na = index_norm2(xa, w->ucol, nu), nb = index_norm2(xb, w->ucol, nu);
+        for (size_t s = 0; s < n; s++) {
+          double d = fabs(zb[r * n + s] - za[r * n + s]);
+          if (d == 0.0) continue;
+          /* A scale beyond DBL_MAX proves nothing: residual +inf. */
+          double sc = na * ca[s] + nb * cb[s];
+          double q = sc > 0.0 && isfinite(sc) ? d / sc : INFINITY;
+          if (!(q <= res)) res = q;
+        }
+      }
+    }
+    double th = in > res ? in : res;
+    if (isnan(th)) th = INFINITY;
+    w->th[j + 1][r] = th;
+    if (th > *maxth) *maxth = th;
+    if (in > *conv_need) *conv_need = in;
+  }
 }
 
 /* Walks segment s; on return the slots of knot s+1 are current.  Sets the
@@ -323,61 +459,26 @@ static int alg_segment(nslm_certificate *c, alg_work *w, const nslm_path *path,
     int changed = nslmi_path_changed(path, s, j);
     if (!changed && same) continue; /* Z_{j+1}(b) = Z_{j+1}(a), th = 0 */
     const double *aa, *ab;
-    if (j == 0) {
-      aa = ab = data->xt;
-    } else {
-      int st = features(net, w, j, w->idx[j], w->sa);
-      if (st) return st;
-      aa = w->sa;
-      if (same) ab = aa;
-      else {
-        st = features(net, w, j, w->nidx[j], w->sb);
-        if (st) return st;
-        ab = w->sb;
-      }
-    }
+    int st = features(net, data, w, j, w->idx[j], &aa);
+    if (st) return st;
+    if (same) ab = aa;
+    else if ((st = features(net, data, w, j, w->nidx[j], &ab))) return st;
     const double *ta = nslmi_path_layer(path, s, j), *tb = nslmi_path_layer(path, s + 1, j);
-    size_t rows = p[j + 1], cols = p[j];
+    const nslmi_support *sa, *sb;
+    if ((st = layer_support(w, path, j, ta, tb, &sa)) || (st = layer_support(w, path, j, tb, ta, &sb)))
+      return st;
     int slot = 1 - w->idx[j + 1];
     double *zb = w->zb[slot][j + 1];
     const double *za = w->zb[w->idx[j + 1]][j + 1];
-    nslmi_layer_product(net, tb, j, ab, n, zb, &w->flops);
+    st = nslmi_support_product(net, sb, j, ab, n, zb, &w->flops, &w->ws);
+    if (st) return st;
+    slot_written(w, j + 1, slot);
     w->nidx[j + 1] = slot;
-    column_norms(cols, n, aa, w->ca, w->cs);
-    if (ab == aa) memcpy(w->cb, w->ca, n * sizeof(double));
-    else column_norms(cols, n, ab, w->cb, w->cs);
-    double maxin = 0.0;
-    for (size_t c2 = 0; c2 < cols; c2++)
-      if (w->th[j][c2] > maxin) maxin = w->th[j][c2];
-    double maxth = 0.0;
-    for (size_t r = 0; r < rows; r++) {
-      const double *xa = ta + r * cols, *xb = tb + r * cols;
-      double in = 0.0;
-      if (maxin > 0.0)
-        for (size_t c2 = 0; c2 < cols; c2++)
-          if ((xa[c2] != 0.0 || xb[c2] != 0.0) && w->th[j][c2] > in) in = w->th[j][c2];
-      double res = 0.0;
-      if (changed) {
-        size_t c2 = 0;
-        while (c2 < cols && xa[c2] == xb[c2]) c2++;
-        if (c2 < cols) {
-          double na = row_norm2(xa, cols), nb = row_norm2(xb, cols);
-          for (size_t i = 0; i < n; i++) {
-            double d = fabs(zb[r * n + i] - za[r * n + i]);
-            if (d == 0.0) continue;
-            /* A scale beyond DBL_MAX proves nothing: residual +inf. */
-            double sc = na * w->ca[i] + nb * w->cb[i];
-            double q = sc > 0.0 && isfinite(sc) ? d / sc : INFINITY;
-            if (!(q <= res)) res = q;
-          }
-        }
-      }
-      double th = in > res ? in : res;
-      if (isnan(th)) th = INFINITY;
-      w->th[j + 1][r] = th;
-      if (th > maxth) maxth = th;
-      if (j == l && in > conv_need) conv_need = in;
-    }
+    const double *ca = feature_norms(net, w, j, w->idx[j], aa);
+    const double *cb = ab == aa ? ca : feature_norms(net, w, j, w->nidx[j], ab);
+    double maxth, need = 0.0;
+    layer_thresholds(w, j, p[j + 1], p[j], ta, tb, sa, sb, changed, za, zb, ca, cb, &maxth, &need);
+    if (j == l) conv_need = need;
     same = maxth == 0.0;
   }
   double const_need = 0.0;
@@ -417,16 +518,13 @@ static int certify_algebraic(nslm_certificate *c, const nslm_path *path, const n
   int st = alg_alloc(&w, path, n);
   if (st) goto done;
   /* Forward pass at knot 0 into slot 0. */
-  const double *src = data->xt;
   for (size_t j = 0; j <= l; j++) {
-    double *z = w.zb[0][j + 1];
-    nslmi_layer_product(net, nslmi_path_layer(path, 0, j), j, src, n, z, &w.flops);
-    if (j < l) {
-      double *dst = (j % 2) ? w.sb : w.sa;
-      st = features(net, &w, j + 1, 0, dst);
-      if (st) goto done;
-      src = dst;
-    }
+    const double *src, *t = nslmi_path_layer(path, 0, j);
+    const nslmi_support *sup;
+    if ((st = features(net, data, &w, j, 0, &src)) || (st = layer_support(&w, path, j, t, NULL, &sup)))
+      goto done;
+    st = nslmi_support_product(net, sup, j, src, n, w.zb[0][j + 1], &w.flops, &w.ws);
+    if (st) goto done;
   }
   double risk;
   w.scale = DBL_MIN;

@@ -18,6 +18,7 @@
 #include "path.h"
 #include "path_eval.h"
 #include "pathutil.h"
+#include "support.h"
 #include "testutil.h"
 
 /* Relative error against a reference value. */
@@ -411,6 +412,84 @@ END_TEST
 
 /* A segment changing only Theta^l costs one evaluation of layers 0..l-1
  * and two of layer l, however many points: the outputs are interpolated. */
+/* nslmi_support_product against a naive triple loop, on every pattern of
+ * zeros the construction makes: none, zero rows, zero columns, a block, a
+ * single entry, all zero; densities on both sides of the dense switch.
+ * Tolerance: the naive sum and BLIS's differ only in the order of k
+ * roundings, so |diff| <= 2 k eps sum_c |w_rc a_ci| (k <= 48 here). */
+START_TEST(support_product_equals_naive) {
+  nslmt_rng rng;
+  nslmt_seed(&rng, 91);
+  const size_t rows = 37, k = 48, n = 29;
+  size_t widths[3] = {k, rows, 1};
+  nslm_net *net;
+  ck_assert_int_eq(nslm_net_create(&net, 1, widths), NSLM_OK);
+  double *w = malloc(rows * k * sizeof *w), *a = malloc(k * n * sizeof *a);
+  double *z = malloc(rows * n * sizeof *z);
+  nslmt_fill(&rng, a, k * n, 1.0);
+  nslmi_support sup;
+  nslmi_support_ws ws = {NULL, 0};
+  memset(&sup, 0, sizeof sup);
+  for (int pat = 0; pat < 8; pat++) {
+    nslmt_fill(&rng, w, rows * k, 1.0);
+    for (size_t r = 0; r < rows; r++)
+      for (size_t c = 0; c < k; c++) {
+        int keep = 1;
+        switch (pat) {
+        case 1: keep = r % 3 == 0; break;                      /* zero rows */
+        case 2: keep = c % 4 == 1; break;                      /* zero columns */
+        case 3: keep = r >= 5 && r < 17 && c >= 20 && c < 31; break; /* a block */
+        case 4: keep = r == 36 && c == 47; break;              /* one entry */
+        case 5: keep = 0; break;                               /* all zero */
+        case 6: keep = (r * 7 + c * 3) % 5 != 0; break;        /* scattered, dense */
+        case 7: keep = r % 2 == 0 && c < 30; break;            /* just above half */
+        }
+        if (!keep) w[r * k + c] = 0.0;
+      }
+    ck_assert_int_eq(nslmi_support_of(&sup, w, rows, k), NSLM_OK);
+    size_t nr = 0, nc = 0;
+    for (size_t r = 0; r < rows; r++) {
+      int nz = 0;
+      for (size_t c = 0; c < k; c++) nz |= w[r * k + c] != 0.0;
+      nr += nz;
+      ck_assert_int_eq(sup.rmask[r], nz);
+    }
+    for (size_t c = 0; c < k; c++) {
+      int nz = 0;
+      for (size_t r = 0; r < rows; r++) nz |= w[r * k + c] != 0.0;
+      nc += nz;
+      ck_assert_int_eq(sup.cmask[c], nz);
+    }
+    ck_assert_uint_eq(sup.nr, nr);
+    ck_assert_uint_eq(sup.nc, nc);
+    for (size_t i = 0; i < rows * n; i++) z[i] = NAN;
+    double flops = 0.0;
+    ck_assert_int_eq(nslmi_support_product(net, &sup, 0, a, n, z, &flops, &ws), NSLM_OK);
+    for (size_t r = 0; r < rows; r++)
+      for (size_t i = 0; i < n; i++) {
+        double ref = 0.0, mag = 0.0;
+        for (size_t c = 0; c < k; c++) {
+          ref += w[r * k + c] * a[c * n + i];
+          mag += fabs(w[r * k + c] * a[c * n + i]);
+        }
+        ck_assert_msg(fabs(z[r * n + i] - ref) <= 2.0 * (double)k * DBL_EPSILON * mag,
+                      "pattern %d: z[%zu,%zu] = %g, naive %g", pat, r, i, z[r * n + i], ref);
+      }
+    /* flops: the nonzero block's, or the dense product's above the switch */
+    double block = 2.0 * (double)nr * (double)nc * (double)n, dense = 2.0 * rows * k * (double)n;
+    ck_assert(flops == block || flops == dense || (nr * nc == 0 && flops == 0.0));
+    ck_assert(flops <= dense);
+    if ((double)(nr * nc) < NSLMI_SUPPORT_DENSE_FRACTION * (double)(rows * k)) ck_assert(flops == block);
+  }
+  nslmi_support_free(&sup);
+  nslmi_support_ws_free(&ws);
+  free(w);
+  free(a);
+  free(z);
+  nslm_net_destroy(net);
+}
+END_TEST
+
 START_TEST(convex_segment_costs_two_evaluations) {
   size_t w[] = {4, 6, 5, 3};
   pt_prob P;
@@ -1389,6 +1468,7 @@ int main(void) {
   tcase_add_test(tc, structured_equals_reference_mixed);
   tcase_add_test(tc, structured_equals_reference_depth1);
   tcase_add_test(tc, convex_segment_costs_two_evaluations);
+  tcase_add_test(tc, support_product_equals_naive);
   tcase_add_test(tc, cancel_leaves_outputs);
   suite_add_tcase(s, tc);
   tc = tcase_create("certificate");
