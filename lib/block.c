@@ -58,10 +58,22 @@ int nslmi_constraint_active(const nslm_constraint *con) {
  * ------------------------------------------------------------------- */
 
 typedef struct {
-  size_t k;    /* numerical rank: the basis is piv[0..k) */
-  size_t *piv; /* p units: basis first, then the others */
-  double *buf; /* n x p column-major: rows 0..k-1 of columns k..p-1 hold X */
+  size_t k;         /* numerical rank: the basis is piv[0..k) */
+  size_t *piv;      /* p units: basis first, then the others */
+  double *buf;      /* workspace of n x p doubles holding X^T */
+  const double *xt; /* X^T, (p - k) x k: A[piv[k + i]] = sum_c X^T(i, c) A[piv[c]] */
+  ptrdiff_t xrs, xcs; /* its row and column strides */
 } basis_t;
+
+/* The LU fast path (lu_basis) is taken only when its basis is clearly of
+ * full rank: L1 (the pivot rows' unit lower factor, whose inverse makes X)
+ * has a 1-norm reciprocal condition estimate of at least
+ * JOINT_LU_MIN_RCOND, and the estimated smallest singular value of L1 U is
+ * at least JOINT_LU_MARGIN times the rank tolerance's threshold (tol times
+ * the largest row norm), so the pivoted QR would decide the same rank.
+ * Anything less goes to the pivoted QR. */
+#define JOINT_LU_MIN_RCOND 1e-6
+#define JOINT_LU_MARGIN 1e3
 
 static void basis_free(basis_t *b) {
   nslmi_free(b->piv);
@@ -112,6 +124,105 @@ static double col_norm(const double *c, size_t len) {
   return mx * sqrt(s);
 }
 
+/* Lower bound estimate of the smallest singular value of the k x k
+ * triangular matrix t (ld lda): rcond_1 |t|_1 / sqrt(k), with |t^-1|_2 <=
+ * sqrt(k) |t^-1|_1.  0 when LAPACK fails. */
+static double tri_sigma_min(const char *uplo, const char *diag, size_t k, const double *t,
+                            size_t lda, double *work, nslmi_lapack_int *iwork, double *rcond) {
+  double norm = 0.0;
+  for (size_t c = 0; c < k; c++) {
+    double s = 0.0;
+    size_t r0 = *uplo == 'U' ? 0 : c, r1 = *uplo == 'U' ? c + 1 : k;
+    for (size_t r = r0; r < r1; r++) s += (*diag == 'U' && r == c) ? 1.0 : fabs(t[r + c * lda]);
+    if (s > norm) norm = s;
+  }
+  nslmi_lapack_int kk = (nslmi_lapack_int)k, ld = (nslmi_lapack_int)lda, info = 0;
+  *rcond = 0.0;
+  dtrcon_("1", uplo, diag, &kk, t, &ld, rcond, work, iwork, &info);
+  if (info != 0 || !(*rcond > 0.0)) return *rcond = 0.0;
+  return *rcond * norm / sqrt((double)k);
+}
+
+/* The fast path of joint_basis: LU with partial pivoting (level-3 BLAS,
+ * unlike dgeqp3's half level-2 work), accepted only for a clearly
+ * full-rank basis (JOINT_LU_*).  With nf >= n preferred units, the LU of
+ * A[pref] (nf x n, rows = units) picks n pivot units B: P A[pref] = [L1;
+ * L2] U, so A[rest] = L2 L1^-1 A[B] and the avoided units A[av] (U L1)^-1
+ * A[B]: X^T = [L2; A[av] U^-1] L1^-1.  With p < n and no avoided units the
+ * LU of A^T (n x p) only confirms that all p units are independent (k = p,
+ * nothing to reduce).  Sets *taken; on 0 the caller runs the pivoted QR. */
+static int lu_basis(size_t p, size_t n, size_t nf, const double *a, const size_t *order,
+                    double tol, double scale, basis_t *b, int *taken) {
+  *taken = 0;
+  size_t na = p - nf;
+  int units_as_rows = nf >= n;
+  if (n == 0 || nf == 0 || (!units_as_rows && na > 0)) return NSLM_OK;
+  size_t rows = units_as_rows ? p : n, cols = units_as_rows ? n : p, lu_rows = units_as_rows ? nf : n;
+  double *t = b->buf; /* rows x cols column-major, ld = rows */
+  if (units_as_rows) {
+    for (size_t i = 0; i < p; i++) {
+      const double *src = a + order[i] * n;
+      for (size_t c = 0; c < n; c++) t[i + c * p] = src[c];
+    }
+  } else {
+    for (size_t c = 0; c < p; c++) memcpy(t + c * n, a + order[c] * n, n * sizeof *t);
+  }
+  nslmi_lapack_int mm = (nslmi_lapack_int)lu_rows, nn = (nslmi_lapack_int)cols,
+                   ld = (nslmi_lapack_int)rows, info = 0;
+  nslmi_lapack_int *ipiv = nslmi_malloc_array(cols, sizeof *ipiv);
+  nslmi_lapack_int *iwork = nslmi_malloc_array(cols, sizeof *iwork);
+  double *work = nslmi_malloc_array(3 * cols, sizeof *work);
+  size_t *idx = nslmi_malloc_array(lu_rows, sizeof *idx);
+  int st = NSLM_OK;
+  if (ipiv == NULL || iwork == NULL || work == NULL || idx == NULL) {
+    st = NSLMI_FAIL(NSLM_ERR_NOMEM, "LU of a %zu x %zu feature matrix", lu_rows, cols);
+    goto done;
+  }
+  dgetrf_(&mm, &nn, t, &ld, ipiv, &info);
+  if (info != 0) goto done; /* < 0: a bad argument (not ours to report); > 0: U singular */
+  double rl, ru;
+  double sl = tri_sigma_min("L", "U", cols, t, rows, work, iwork, &rl);
+  double su = tri_sigma_min("U", "N", cols, t, rows, work, iwork, &ru);
+  if (!(rl >= JOINT_LU_MIN_RCOND) || !(sl * su >= JOINT_LU_MARGIN * tol * scale)) goto done;
+  if (!units_as_rows) {
+    for (size_t i = 0; i < p; i++) b->piv[i] = order[i];
+    b->k = p;
+    b->xt = NULL;
+    b->xrs = b->xcs = 1;
+    *taken = 1;
+    goto done;
+  }
+  for (size_t i = 0; i < nf; i++) idx[i] = i;
+  for (size_t i = 0; i < n; i++) {
+    size_t q = (size_t)ipiv[i] - 1, tmp = idx[i];
+    idx[i] = idx[q];
+    idx[q] = tmp;
+  }
+  for (size_t i = 0; i < nf; i++) b->piv[i] = order[idx[i]];
+  for (size_t i = nf; i < p; i++) b->piv[i] = order[i];
+  nslmi_lapack_int nk = (nslmi_lapack_int)n, one_rows;
+  const double one = 1.0;
+  if (na > 0) { /* A[av] U^-1 */
+    one_rows = (nslmi_lapack_int)na;
+    dtrsm_("R", "U", "N", "N", &one_rows, &nk, &one, t, &ld, t + nf, &ld);
+  }
+  if (p > n) { /* [L2; A[av] U^-1] L1^-1 */
+    one_rows = (nslmi_lapack_int)(p - n);
+    dtrsm_("R", "L", "N", "U", &one_rows, &nk, &one, t, &ld, t + n, &ld);
+  }
+  b->k = n;
+  b->xt = t + n;
+  b->xrs = 1;
+  b->xcs = (ptrdiff_t)p;
+  *taken = 1;
+done:
+  nslmi_free(ipiv);
+  nslmi_free(iwork);
+  nslmi_free(work);
+  nslmi_free(idx);
+  return st;
+}
+
 /* Units in avoid are used only when the others do not span the rows of A
  * (to within tol): then the basis is recomputed over all units. */
 static int joint_basis(size_t p, size_t n, const double *a, const unsigned char *avoid,
@@ -144,13 +255,16 @@ static int joint_basis(size_t p, size_t n, const double *a, const unsigned char 
     if (!avoid || !avoid[i]) order[c++] = i;
   for (size_t i = 0; i < p; i++)
     if (avoid && avoid[i]) order[c++] = i;
-  for (c = 0; c < p; c++) memcpy(b->buf + c * n, a + order[c] * n, n * sizeof(double));
   /* Scale of the rank decision: the largest row of A. */
   double scale = 0.0;
   for (c = 0; c < p; c++) {
-    double v = col_norm(b->buf + c * n, n);
+    double v = col_norm(a + c * n, n);
     if (v > scale) scale = v;
   }
+  int taken = 0;
+  st = lu_basis(p, n, nf, a, order, tol, scale, b, &taken);
+  if (st || taken) goto done;
+  for (c = 0; c < p; c++) memcpy(b->buf + c * n, a + order[c] * n, n * sizeof(double));
   st = lapack_qp3((nslmi_lapack_int)n, (nslmi_lapack_int)nf, b->buf, (nslmi_lapack_int)n, jpvt, tau);
   if (st) goto done;
   size_t k = 0;
@@ -185,6 +299,9 @@ static int joint_basis(size_t p, size_t n, const double *a, const unsigned char 
     }
   }
   b->k = k;
+  b->xt = b->buf + k * n; /* X is k x (p - k) column-major, ld n */
+  b->xrs = (ptrdiff_t)n;
+  b->xcs = 1;
 done:
   nslmi_free(order);
   nslmi_free(jpvt);
@@ -214,10 +331,9 @@ static int joint_layer(const double *w, size_t p, const size_t *sel, size_t u, c
     for (size_t i = 0; i < k; i++) wb[r * k + i] = row[b->piv[i]];
     for (size_t i = 0; i < rest; i++) wr[r * rest + i] = row[b->piv[k + i]];
   }
-  /* X is k x rest column-major with leading dimension n inside buf, so
-   * X^T is rest x k with strides (n, 1). */
-  nslmi_gemm(0, 0, u, k, rest, 1.0, wr, (ptrdiff_t)rest, 1, b->buf + k * n, (ptrdiff_t)n, 1, 1.0,
-             wb, (ptrdiff_t)k, 1, nthreads);
+  if (rest > 0 && k > 0)
+    nslmi_gemm(0, 0, u, k, rest, 1.0, wr, (ptrdiff_t)rest, 1, b->xt, b->xrs, b->xcs, 1.0, wb,
+               (ptrdiff_t)k, 1, nthreads);
   nslmi_free(wr);
   *wb_out = wb;
   return NSLM_OK;
@@ -253,7 +369,7 @@ static int compress_layer(double *w, size_t p, size_t rows, const size_t *sel, s
     return NSLM_OK;
   }
   int st = NSLM_OK;
-  basis_t b = {0, NULL, NULL};
+  basis_t b = {0, NULL, NULL, NULL, 1, 1};
   double *wb = NULL, *wr = NULL;
   size_t *over = NULL, nover = 0;
   if (o->mode != NSLM_COMPRESS_ROW) {

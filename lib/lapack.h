@@ -44,4 +44,16 @@ void dposv_(const char *uplo, const nslmi_lapack_int *n, const nslmi_lapack_int 
 void dpotf2_(const char *uplo, const nslmi_lapack_int *n, double *a, const nslmi_lapack_int *lda,
              nslmi_lapack_int *info);
 
+/* LU with partial pivoting, and the 1-norm condition estimate of a
+ * triangular matrix. */
+void dgetrf_(const nslmi_lapack_int *m, const nslmi_lapack_int *n, double *a,
+             const nslmi_lapack_int *lda, nslmi_lapack_int *ipiv, nslmi_lapack_int *info);
+void dtrcon_(const char *norm, const char *uplo, const char *diag, const nslmi_lapack_int *n,
+             const double *a, const nslmi_lapack_int *lda, double *rcond, double *work,
+             nslmi_lapack_int *iwork, nslmi_lapack_int *info);
+/* BLAS triangular solve with several right-hand sides (BLIS's BLAS). */
+void dtrsm_(const char *side, const char *uplo, const char *transa, const char *diag,
+            const nslmi_lapack_int *m, const nslmi_lapack_int *n, const double *alpha,
+            const double *a, const nslmi_lapack_int *lda, double *b, const nslmi_lapack_int *ldb);
+
 #endif

@@ -635,6 +635,55 @@ START_TEST(compress_joint_prunes_exactly) {
 }
 END_TEST
 
+/* JOINT's active width is rank(A_j), whichever way the basis is found:
+ * LU with partial pivoting when it proves full rank (units as rows when
+ * p_j >= n, samples as rows when p_j < n), the column-pivoted QR when it
+ * cannot (rank-deficient features).  One hidden layer, so A_1 = act(W0 X)
+ * and the rank is clear: d >= min(p, n) with tanh (full rank), identity
+ * with d = 3 (rank 3), a duplicated unit with p < n (rank p - 1). */
+START_TEST(joint_width_is_the_rank) {
+  static const struct {
+    size_t d, p, n;
+    int act0, dup;
+    size_t rank;
+  } cases[] = {
+      {16, 36, 12, 5, 0, 12}, /* LU, units as rows */
+      {3, 36, 12, 0, 0, 3},   /* rank-deficient: QR */
+      {10, 8, 20, 5, 0, 8},   /* LU, samples as rows: nothing to prune */
+      {10, 8, 20, 5, 1, 7},   /* a duplicated unit: QR */
+      {16, 12, 12, 5, 0, 12}, /* p = n: LU, square */
+  };
+  nslmt_rng rng;
+  nslmt_seed(&rng, 17);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    inst_t in;
+    inst_make(&in, &rng, 1, cases[i].d, cases[i].p, 2, cases[i].n, cases[i].act0, NSLM_LOSS_SQUARED,
+              1.0, 0);
+    nslm_params *t;
+    ck_assert_int_eq(nslm_params_create(&t, in.net), NSLM_OK);
+    random_params(&rng, &in, t);
+    if (cases[i].dup) {
+      size_t d = cases[i].d, p = cases[i].p;
+      double *w0 = malloc(p * d * sizeof *w0);
+      ck_assert_int_eq(nslm_params_get_layer(t, 0, p, d, w0, (ptrdiff_t)d, 1), NSLM_OK);
+      memcpy(w0 + (p - 1) * d, w0, d * sizeof *w0);
+      ck_assert_int_eq(nslm_params_set_layer(t, 0, p, d, w0, (ptrdiff_t)d, 1), NSLM_OK);
+      free(w0);
+    }
+    ck_assert_uint_eq(ref_rank(&in, t, 1), cases[i].rank);
+    check_compress(&in, t, NSLM_COMPRESS_JOINT); /* outputs kept, path, width <= rank */
+    nslm_construct_opts *o = opts_mode(NSLM_COMPRESS_JOINT);
+    size_t active[1];
+    ck_assert_int_eq(nslm_compress_widths(in.net, t, in.data, in.con, o, active, 1), NSLM_OK);
+    ck_assert_msg(active[0] == cases[i].rank, "case %zu: width %zu, rank %zu", i, active[0],
+                  cases[i].rank);
+    nslm_construct_opts_destroy(o);
+    nslm_params_destroy(t);
+    inst_free(&in);
+  }
+}
+END_TEST
+
 START_TEST(compress_row_prunes_exactly) {
   nslmt_rng rng;
   nslmt_seed(&rng, 15);
@@ -1189,6 +1238,7 @@ int main(void) {
   tc = tcase_create("compress");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, compress_joint_prunes_exactly);
+  tcase_add_test(tc, joint_width_is_the_rank);
   tcase_add_test(tc, compress_row_prunes_exactly);
   tcase_add_test(tc, compress_shared_prunes_exactly);
   suite_add_tcase(s, tc);
