@@ -91,8 +91,10 @@ int nslmi_carath_elim_init(nslmi_carath_elim *e, size_t k, double q, double eta,
   e->rm = nslmi_malloc_array(kk * kk, sizeof(double));
   e->pm = nslmi_malloc_array(kk * kk, sizeof(double));
   e->wb = nslmi_malloc_array(kk * NSLMI_ELIM_BLOCK, sizeof(double));
-  e->x = nslmi_malloc_array(7 * kk + 2 + mcap + 2 * kk * NSLMI_ELIM_BLOCK, sizeof(double));
-  e->basis = nslmi_malloc_array(2 * kk + NSLMI_ELIM_BLOCK, sizeof(size_t));
+  e->x = nslmi_malloc_array(7 * kk + 2 + mcap + 5 * kk * NSLMI_ELIM_BLOCK +
+                                NSLMI_ELIM_BLOCK * (NSLMI_ELIM_BLOCK + 1),
+                            sizeof(double));
+  e->basis = nslmi_malloc_array(4 * kk + NSLMI_ELIM_BLOCK, sizeof(size_t));
   if (e->qm == NULL || e->rm == NULL || e->pm == NULL || e->wb == NULL || e->x == NULL ||
       e->basis == NULL) {
     nslmi_carath_elim_free(e);
@@ -106,8 +108,13 @@ int nslmi_carath_elim_init(nslmi_carath_elim *e, size_t k, double q, double eta,
   e->c0 = e->f + kk;
   e->ft = e->c0 + mcap;                  /* k x block */
   e->gt = e->ft + kk * NSLMI_ELIM_BLOCK; /* block x k */
+  e->vq = e->gt + kk * NSLMI_ELIM_BLOCK; /* k x block */
+  e->mq = e->vq + kk * NSLMI_ELIM_BLOCK; /* 2 (k x block) */
+  e->tq = e->mq + 2 * kk * NSLMI_ELIM_BLOCK; /* block x block */
+  e->bq = e->tq + NSLMI_ELIM_BLOCK * NSLMI_ELIM_BLOCK; /* block */
   e->keep = e->basis + kk;
   e->pt = e->keep + kk;
+  e->sgn = e->pt + NSLMI_ELIM_BLOCK; /* 2 k */
   return 0;
 }
 
@@ -210,9 +217,49 @@ HOT static void delete_at(nslmi_carath_elim *e, size_t p, double *w, size_t ncol
   e->nb = nb - 1;
 }
 
+/* Applies the pending reflectors to Q: with V = [v_1 .. v_nv] (v_j zero
+ * above row nb_j >= v0) and H_j = I - beta_j v_j v_j^T,
+ * H_1 .. H_nv = I - V T V^T, T upper triangular (the compact WY form of
+ * LAPACK's dlarft: T_jj = beta_j, T[0:j, j] = -beta_j T[0:j, 0:j]
+ * V[:, 0:j]^T v_j), so Q H_1 .. H_nv = Q - (Q V) T V^T: three products
+ * through BLIS instead of nv rank-1 sweeps over Q.  Only Q's columns
+ * v0..k-1 meet V. */
+static void flush(nslmi_carath_elim *e) {
+  size_t nv = e->nv, k = e->k;
+  if (nv == 0)
+    return;
+  e->nv = 0;
+  size_t v0 = e->v0, kr = k - v0;
+  const ptrdiff_t ld = (ptrdiff_t)k, lt = NSLMI_ELIM_BLOCK;
+  double *Q = e->qm, *V = e->vq + v0, *T = e->tq, *M = e->mq, *M2 = e->mq + k * NSLMI_ELIM_BLOCK;
+  /* T's strictly upper part starts as V^T V (one product), then the
+   * recurrence, column by column (column j only reads columns < j). */
+  nslmi_gemm(1, 0, nv, nv, kr, 1.0, V, 1, ld, V, 1, ld, 0.0, T, 1, lt, 1);
+  for (size_t j = 0; j < nv; j++) {
+    double *tj = T + j * lt, bj = e->bq[j];
+    for (size_t i = 0; i < j; i++) { /* T[i, j] = -beta_j sum_l T[i, l] (v_l . v_j) */
+      double acc = 0.0;
+      for (size_t l = i; l < j; l++)
+        acc += T[i + l * lt] * tj[l];
+      e->f[i] = -bj * acc;
+    }
+    for (size_t i = 0; i < j; i++)
+      tj[i] = e->f[i];
+    tj[j] = bj;
+    for (size_t i = j + 1; i < nv; i++)
+      tj[i] = 0.0;
+  }
+  nslmi_gemm(0, 0, k, nv, kr, 1.0, Q + v0 * k, 1, ld, V, 1, ld, 0.0, M, 1, ld, 1);
+  nslmi_gemm(0, 0, k, nv, nv, 1.0, M, 1, ld, T, 1, lt, 0.0, M2, 1, ld, 1);
+  nslmi_gemm(0, 1, k, kr, nv, -1.0, M2, 1, ld, V, 1, ld, 1.0, Q + v0 * k, 1, ld, 1);
+}
+
 /* Append the point n whose rotated coordinates are w (distance rho from
  * the span), power pn = c_n^q: a Householder reflection of rows nb..k-1,
- * applied to Q and to the ncol pending rotated points at wp. */
+ * applied to the ncol pending rotated points at wp and to Q: at once when
+ * e->defer is 0, else recorded and applied with the others of its block
+ * by flush (Q is then stale until the next flush; the points of the
+ * block are kept up to date here, so only a product with Q needs it). */
 HOT static void append(nslmi_carath_elim *e, size_t n, double *w, double rho, double pn, double *wp,
                        size_t ncol) {
   size_t k = e->k, nb = e->nb;
@@ -222,19 +269,31 @@ HOT static void append(nslmi_carath_elim *e, size_t n, double *w, double rho, do
   double vv = dot(w + nb, w + nb, k - nb);
   if (vv > 0.0) {
     double beta = 2.0 / vv;
-    memset(y, 0, k * sizeof *y);
-    for (size_t l = nb; l < k; l++) {
-      const double *ql = Q + l * k;
-      double vl = w[l];
-      if (vl != 0.0)
-        for (size_t i = 0; i < k; i++)
-          y[i] += ql[i] * vl;
-    }
-    for (size_t l = nb; l < k; l++) {
-      double *ql = Q + l * k, f = beta * w[l];
-      if (f != 0.0)
-        for (size_t i = 0; i < k; i++)
-          ql[i] -= f * y[i];
+    if (e->defer) {
+      if (e->nv == NSLMI_ELIM_BLOCK)
+        flush(e);
+      if (e->nv == 0)
+        e->v0 = nb;
+      double *v = e->vq + e->nv * k;
+      for (size_t l = e->v0; l < nb; l++)
+        v[l] = 0.0;
+      memcpy(v + nb, w + nb, (k - nb) * sizeof *v);
+      e->bq[e->nv++] = beta;
+    } else {
+      memset(y, 0, k * sizeof *y);
+      for (size_t l = nb; l < k; l++) {
+        const double *ql = Q + l * k;
+        double vl = w[l];
+        if (vl != 0.0)
+          for (size_t i = 0; i < k; i++)
+            y[i] += ql[i] * vl;
+      }
+      for (size_t l = nb; l < k; l++) {
+        double *ql = Q + l * k, f = beta * w[l];
+        if (f != 0.0)
+          for (size_t i = 0; i < k; i++)
+            ql[i] -= f * y[i];
+      }
     }
     for (size_t j = 0; j < ncol; j++) {
       double *col = wp + j * k;
@@ -338,25 +397,39 @@ static inline __attribute__((always_inline)) double step(nslmi_carath_elim *e, s
   double q = e->q;
   double *cm = e->cand, *cp = e->cand + (k + 1); /* new powers at each end */
   double *cs = e->sc, *as = e->f;                /* the support's c and a, gathered */
-  double em = -c[n], ep = INFINITY, slope = a[n];
+  double em = -c[n], ep = INFINITY;
   size_t im = nb, ip = nb; /* nb stands for n itself */
+  /* The positions of the positive and of the negative x, listed without a
+   * branch (the signs are random: a branch on them mispredicts half the
+   * time), then the ratio tests over each list, in order: the running
+   * minimum (maximum) rarely changes, so those branches predict well. */
+  size_t *ipos = e->sgn, *ineg = e->sgn + k, np = 0, nneg = 0;
   for (size_t i = 0; i < nb; i++) {
     size_t b = e->basis[i];
-    double xb = x[i], cb = c[b];
-    cs[i] = cb;
+    double xb = x[i];
+    cs[i] = c[b];
     as[i] = a[b];
-    slope -= a[b] * xb;
-    /* cb / xb < ep and cb / xb > em, without dividing on every entry */
-    if (xb > 0.0) {
-      if (cb < ep * xb)
-        ep = cb / xb, ip = i;
-    } else if (xb < 0.0) {
-      if (cb < em * xb)
-        em = cb / xb, im = i;
-    }
+    ipos[np] = i;
+    ineg[nneg] = i;
+    np += xb > 0.0;
+    nneg += xb < 0.0;
+  }
+  /* cb / xb < ep and cb / xb > em, without dividing on every entry */
+  for (size_t l = 0; l < np; l++) {
+    size_t i = ipos[l];
+    double xb = x[i], cb = cs[i];
+    if (cb < ep * xb)
+      ep = cb / xb, ip = i;
+  }
+  for (size_t l = 0; l < nneg; l++) {
+    size_t i = ineg[l];
+    double xb = x[i], cb = cs[i];
+    if (cb < em * xb)
+      em = cb / xb, im = i;
   }
   if (q == 1.0) {
     /* phi is linear: phi(eps) - phi(0) = eps (a_n - sum a_b x_b). */
+    double slope = a[n] - dot(as, x, nb);
     int plus = isfinite(ep) && ep * slope < em * slope;
     return apply1(e, n, x, nb, rho, c, plus ? ep : em, plus ? ip : im, pn);
   }
@@ -419,10 +492,12 @@ HOT static double qr_stream(nslmi_carath_elim *e, size_t n0, size_t m, const dou
   double defect = 0.0;
   double *Q = e->qm, *R = e->rm, *x = e->x;
   *next = m;
+  e->defer = 1;
   for (size_t b0 = n0; b0 < m; b0 += NSLMI_ELIM_BLOCK) {
     size_t nbk = m - b0 < NSLMI_ELIM_BLOCK ? m - b0 : NSLMI_ELIM_BLOCK;
     double *W = e->wb;
     /* W = Q^T [mu_b0 .. mu_b0+nbk-1] */
+    flush(e);
     if (k >= 4) {
       nslmi_gemm(1, 0, k, nbk, k, 1.0, Q, 1, (ptrdiff_t)k, mu + b0 * ldmu, 1, (ptrdiff_t)ldmu, 0.0,
                  W, 1, (ptrdiff_t)k, 1);
@@ -435,6 +510,8 @@ HOT static double qr_stream(nslmi_carath_elim *e, size_t n0, size_t m, const dou
       size_t n = b0 + jj;
       if (stop_full && e->nb == k) {
         *next = n;
+        flush(e);
+        e->defer = 0;
         return defect;
       }
       if (!(c[n] > 0.0)) {
@@ -462,8 +539,10 @@ HOT static double qr_stream(nslmi_carath_elim *e, size_t n0, size_t m, const dou
         }
         defect += step(e, n, x, nb, rho, c, a, &pn);
         for (size_t i = nb; i-- > 0;)
-          if (c[e->basis[i]] == 0.0)
+          if (c[e->basis[i]] == 0.0) {
+            flush(e); /* the rotations act on the current Q */
             delete_at(e, i, w, nbk - jj);
+          }
         if (c[n] == 0.0)
           break;
       }
@@ -471,6 +550,8 @@ HOT static double qr_stream(nslmi_carath_elim *e, size_t n0, size_t m, const dou
   }
   if (stop_full && e->nb == k)
     *next = m;
+  flush(e);
+  e->defer = 0;
   return defect;
 }
 
@@ -480,6 +561,7 @@ static void qr_identity(nslmi_carath_elim *e) {
   for (size_t i = 0; i < k; i++)
     e->qm[i + i * k] = 1.0;
   e->nb = 0;
+  e->nv = 0;
 }
 
 /* Refactor the current support from scratch (Q = I, then one reflection

@@ -161,6 +161,13 @@ typedef struct {
   size_t *basis;   /* the support, in the order of R's columns */
   size_t *keep;    /* k: scratch */
   size_t *pt;      /* block: positions of the pending swaps */
+  size_t *sgn;     /* 2 k: positions of the positive, the negative x (step) */
+  double *vq;      /* k x block: reflectors not yet applied to Q (QR path) */
+  double *mq;      /* 2 (k x block): scratch of their application */
+  double *tq;      /* block x block: their T factor */
+  double *bq;      /* block: their betas */
+  size_t nv, v0;   /* how many; the first row of the first */
+  int defer;       /* append records reflectors (1) or applies them (0) */
   size_t nb, swaps;
 } nslmi_carath_elim;
 
