@@ -11,8 +11,9 @@
  *
  * ROW mode reduces each row by the Caratheodory reduction (q = 1), so row
  * l1 norms never grow; JOINT mode writes A_j = C A_j[B] for a
- * rank-revealing subset B of units (column-pivoted QR of A_j^T) and
- * replaces W by W C: width rank(A_j) <= n whatever m and l, norms may grow.
+ * rank-revealing subset B of units (LU with partial pivoting when it
+ * proves full rank, else column-pivoted QR of A_j^T) and replaces W by
+ * W C: width rank(A_j) <= n whatever m and l, norms may grow.
  *
  * Relocation moves active units onto free ones by three CONSTANT knots per
  * layer (copy the incoming row, slide the outgoing column, clear the old

@@ -92,9 +92,9 @@ static int compress_one(const nslm_net *net, const nslm_params *theta, const nsl
  * thread, Gamma's in a second one, each with half the threads (a private
  * copy of the net carries the count, so that the forward passes do not
  * oversubscribe the cores).  Most of the work is two forward passes and a
- * column-pivoted QR per layer; the QR's level-2 half scales poorly over
- * threads, so two QRs at once use the cores better than one after the
- * other.  Gamma's basis at layer j needs S_j of Theta (when it avoids
+ * basis factorization per layer (LU or column-pivoted QR) whose LAPACK
+ * runs on BLIS's process-wide (usually single) thread setting, so two at
+ * once use the cores better than one after the other.  Gamma's basis at layer j needs S_j of Theta (when it avoids
  * Theta's units): a pipeline, Theta publishes layer by layer.
  * ------------------------------------------------------------------- */
 
@@ -437,17 +437,15 @@ static int build_path(const char *func, const nslm_net *net, const nslm_params *
   /* phase 3 and the way back to Gamma, unless the descent stopped early
    * (the knots go straight onto the path, or onto the cut path) */
   if (st == NSLM_OK && go_on) {
-    for (size_t j = l; j-- > 0 && st == NSLM_OK;) {
-      memcpy(w->w[j], p.gbar->w[j], nslmi_params_layer_size(w, j) * sizeof(double));
-      st = nslmi_append_layer(path, w, j, NSLM_SEG_CONSTANT);
-    }
+    /* (each knot differs from the previous in layer j only, so it is
+     * appended straight from Gamma-bar's or Gamma's layer j) */
+    for (size_t j = l; j-- > 0 && st == NSLM_OK;)
+      st = nslmi_append_layer(path, p.gbar, j, NSLM_SEG_CONSTANT);
     /* reverse(compress(Gamma)): the knots of Gamma's compression, from
      * Gamma-bar back to Gamma (compression changed layer l first and
      * layer 0 last) */
-    for (size_t j = 0; j <= l && st == NSLM_OK; j++) {
-      memcpy(w->w[j], gamma->w[j], nslmi_params_layer_size(w, j) * sizeof(double));
-      st = nslmi_append_layer(path, w, j, NSLM_SEG_CONSTANT);
-    }
+    for (size_t j = 0; j <= l && st == NSLM_OK; j++)
+      st = nslmi_append_layer(path, gamma, j, NSLM_SEG_CONSTANT);
     /* the cut part never increases and the rest is CONSTANT */
     if (st == NSLM_OK && loss != NULL) st = nslm_path_set_nonincreasing(path, 1);
   }
