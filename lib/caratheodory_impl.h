@@ -168,6 +168,7 @@ typedef struct {
   double *bq;      /* block: their betas */
   size_t nv, v0;   /* how many; the first row of the first */
   int defer;       /* append records reflectors (1) or applies them (0) */
+  int qid;         /* Q is exactly the identity */
   size_t nb, swaps;
 } nslmi_carath_elim;
 
