@@ -206,6 +206,8 @@ typedef struct {
   nslmi_support *sup[2]; /* sup[x][j]: supports of the two last layer matrices seen, j = 0..l */
   size_t *ucol;          /* union of two column supports (max p) */
   size_t *tcol;          /* its part with th > 0 */
+  size_t *drow;          /* rows to multiply (max p) */
+  unsigned char *dmask;  /* rows that differ between the two ends (max p) */
   double *cs;            /* scratch (n) */
   double *losses;        /* n */
   double *grad;          /* m x n */
@@ -236,6 +238,8 @@ static void alg_free(alg_work *w) {
   nslmi_free(w->nidx);
   nslmi_free(w->ucol);
   nslmi_free(w->tcol);
+  nslmi_free(w->drow);
+  nslmi_free(w->dmask);
   nslmi_free(w->cs);
   nslmi_free(w->losses);
   nslmi_free(w->grad);
@@ -268,10 +272,13 @@ static int alg_alloc(alg_work *w, const nslm_path *path, size_t n) {
   w->nidx = nslmi_calloc(l + 2, sizeof(int));
   w->ucol = nslmi_malloc_array(maxp, sizeof(size_t));
   w->tcol = nslmi_malloc_array(maxp, sizeof(size_t));
+  w->drow = nslmi_malloc_array(maxp, sizeof(size_t));
+  w->dmask = nslmi_malloc(maxp);
   w->cs = nslmi_malloc_array(n, sizeof(double));
   w->losses = nslmi_malloc_array(n, sizeof(double));
   w->grad = nslmi_malloc_array(p[l + 1] * n, sizeof(double));
-  if (!w->th || !w->idx || !w->nidx || !w->ucol || !w->tcol || !w->cs || !w->losses || !w->grad)
+  if (!w->th || !w->idx || !w->nidx || !w->ucol || !w->tcol || !w->drow || !w->dmask || !w->cs ||
+      !w->losses || !w->grad)
     return NSLMI_FAIL(NSLM_ERR_NOMEM, "certificate workspace");
   for (size_t j = 0; j <= l + 1; j++) {
     w->th[j] = nslmi_calloc(p[j], sizeof(double));
@@ -389,6 +396,35 @@ static int knot_risk(alg_work *w, const nslm_loss *loss, const nslm_data *data, 
   return NSLM_OK;
 }
 
+/* Z_b = tb A when the layer's input A is the same at both ends: a row
+ * equal at both ends keeps Z_a's values (what the product is in exact
+ * arithmetic), only the rows that differ are multiplied (the bridge adds
+ * Gamma's rows beside Theta's, compression zeroes most rows). */
+static int changed_rows_product(const nslm_net *net, alg_work *w, size_t j, const double *ta,
+                                const double *tb, const nslmi_support *sa, const nslmi_support *sb,
+                                const double *a, const double *za, double *zb) {
+  size_t rows = sb->rows, cols = sb->cols, n = w->n, nu = 0, nd = 0;
+  for (size_t c = 0; c < cols; c++)
+    if (sa->cmask[c] || sb->cmask[c]) w->ucol[nu++] = c;
+  for (size_t r = 0; r < rows; r++) {
+    int differs = 0;
+    if (sa->rmask[r] || sb->rmask[r]) {
+      const double *xa = ta + r * cols, *xb = tb + r * cols;
+      for (size_t i = 0; i < nu && !differs; i++) differs = xa[w->ucol[i]] != xb[w->ucol[i]];
+    }
+    w->dmask[r] = (unsigned char)differs;
+    if (differs && sb->rmask[r]) w->drow[nd++] = r;
+  }
+  nslmi_support sub = *sb; /* the rows of tb that differ, on tb's columns */
+  sub.row = w->drow;
+  sub.nr = nd;
+  int st = nslmi_support_product(net, &sub, j, a, n, zb, &w->flops, &w->ws);
+  if (st) return st;
+  for (size_t r = 0; r < rows; r++)
+    if (!w->dmask[r]) memcpy(zb + r * n, za + r * n, n * sizeof *zb);
+  return NSLM_OK;
+}
+
 /* Thresholds of layer j+1's units on a segment whose layer matrices are
  * ta -> tb (supports sa, sb), inputs with thresholds th[j], pre-activations
  * za -> zb; *maxth: their largest, *conv_need (j = l): the largest in(r). */
@@ -470,7 +506,8 @@ static int alg_segment(nslm_certificate *c, alg_work *w, const nslm_path *path,
     int slot = 1 - w->idx[j + 1];
     double *zb = w->zb[slot][j + 1];
     const double *za = w->zb[w->idx[j + 1]][j + 1];
-    st = nslmi_support_product(net, sb, j, ab, n, zb, &w->flops, &w->ws);
+    if (same && changed) st = changed_rows_product(net, w, j, ta, tb, sa, sb, ab, za, zb);
+    else st = nslmi_support_product(net, sb, j, ab, n, zb, &w->flops, &w->ws);
     if (st) return st;
     slot_written(w, j + 1, slot);
     w->nidx[j + 1] = slot;
