@@ -51,6 +51,9 @@
 #include <float.h>
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "alloc.h"
 #include "blas.h"
@@ -376,7 +379,27 @@ static inline double sum4(const double *x, size_t n) {
  * rounding of 0, so d / pw is about -sqrt(cb), finite. */
 static inline double dphi_half(size_t nb, const double *x, const double *cb, const double *ab,
                                const double *pw, double eps, double *pnew, double *val) {
-  for (size_t i = 0; i < nb; i++) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  /* GCC will not vectorize sqrt without -fno-math-errno (a pragma or an
+   * attribute does not reach it), so two lanes by hand: the same
+   * operations as the loop below, in the same order. */
+  const __m128d me = _mm_set1_pd(-eps), zero = _mm_setzero_pd(),
+                tiev = _mm_set1_pd(NSLMI_CARATH_TIE);
+  for (; i + 2 <= nb; i += 2) {
+    __m128d xv = _mm_loadu_pd(x + i), cv = _mm_loadu_pd(cb + i);
+    __m128d av = _mm_loadu_pd(ab + i), pv = _mm_loadu_pd(pw + i);
+    __m128d d = _mm_mul_pd(me, xv);
+    __m128d cn = _mm_add_pd(cv, d);
+    __m128d sq = _mm_sqrt_pd(_mm_max_pd(cn, zero));
+    __m128d v = _mm_div_pd(_mm_mul_pd(av, d), _mm_add_pd(sq, pv));
+    __m128d t = _mm_cmple_pd(cn, _mm_mul_pd(tiev, cv));
+    __m128d vt = _mm_mul_pd(_mm_sub_pd(zero, av), pv);
+    _mm_storeu_pd(val + i, _mm_or_pd(_mm_and_pd(t, vt), _mm_andnot_pd(t, v)));
+    _mm_storeu_pd(pnew + i, _mm_andnot_pd(t, sq));
+  }
+#endif
+  for (; i < nb; i++) {
     double d = -eps * x[i];
     double cn = cb[i] + d;
     double s = sqrt(cn > 0.0 ? cn : 0.0);
