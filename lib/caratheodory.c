@@ -230,8 +230,17 @@ static double level(const ctx_t *cx, worker_t *ws, size_t ng, size_t *nl) {
     double *yg = ws->y + g * k;
     double cn = norm2(yg, k);
     if (pg > 0.0 && cn > 0.0 && isfinite(cn)) {
-      for (size_t l = 0; l < k; l++)
-        yg[l] /= cn;
+      /* Unit to a few ulps (the eliminator's tests are relative to 1, far
+       * above that); one division per group where 1 / cn is safe (neither
+       * overflows, which would trap, nor loses bits to underflow). */
+      if (cn >= 0x1p-1000 && cn <= 0x1p1000) {
+        double inv = 1.0 / cn;
+        for (size_t l = 0; l < k; l++)
+          yg[l] *= inv;
+      } else {
+        for (size_t l = 0; l < k; l++)
+          yg[l] /= cn;
+      }
       ws->c[g] = cn;
       ws->a[g] = log(pg) - q * log(cn);
       if (ws->a[g] > amax)
