@@ -762,6 +762,48 @@ START_TEST(regression_single_nonzero_untouched) {
 }
 END_TEST
 
+/* The full-rank certificate first looks at a sample of Z's rows (2 r rows
+ * spread evenly: every (h / 2r)-th row from row 0); here exactly those rows
+ * are zero, or all copies of one row, and the others Gaussian, so the
+ * sample certifies nothing while the whole Z has full rank r.  The rank
+ * must still be r (the reference's Jacobi SVD agrees) and every property
+ * hold.  Third variant: a Gaussian Z with its last column zeroed, rank
+ * r - 1, which neither the sample nor the whole Z certifies: the SVD
+ * decides. */
+START_TEST(rank_certificate_sample) {
+  const size_t h = 400, r = 10, ns = 2 * r, stride = h / ns;
+  static const double qs[] = {1.0, 0.5};
+  for (int variant = 0; variant < 3; variant++)
+    for (int qi = 0; qi < 2; qi++) {
+      case_t cs = {h, r, Z_GAUSS, T_GAUSS, qs[qi], 0, 0, 0, NULL, NULL};
+      make_case(&cs, 4242 + 10 * (uint64_t)variant + (uint64_t)qi);
+      for (size_t i = 0; i < ns; i++) {
+        double *row = cs.z + i * stride * r;
+        for (size_t c = 0; c < r; c++)
+          row[c] = variant == 0 ? 0.0 : variant == 1 ? cs.z[r + c] : row[c];
+      }
+      cs.k_expect = r;
+      if (variant == 2) {
+        /* Every row a combination of the first r - 1 columns' directions:
+         * drop the last coordinate, so the rank is r - 1 exactly. */
+        for (size_t j = 0; j < h; j++)
+          cs.z[j * r + r - 1] = 0.0;
+        cs.k_expect = r - 1;
+      }
+      double *tp = malloc(sizeof(double) * h), *tr = malloc(sizeof(double) * h);
+      size_t rank, kref;
+      size_t nnz = check_case(&cs, 1, tp, &rank);
+      ref_reduce(h, r, cs.z, cs.t, cs.q, cs.tol, tr, &kref);
+      ck_assert_uint_eq(kref, cs.k_expect);
+      ck_assert_uint_eq(rank, kref);
+      ck_assert_uint_le(nnz, rank);
+      free(tp);
+      free(tr);
+      free_case(&cs);
+    }
+}
+END_TEST
+
 /* ---------------------------------------------------------- special inputs */
 
 START_TEST(zero_inputs) {
@@ -1204,6 +1246,7 @@ int main(void) {
   tcase_add_test(tr, matches_reference_properties);
   tcase_add_test(tr, regression_line_one_sided_step);
   tcase_add_test(tr, regression_single_nonzero_untouched);
+  tcase_add_test(tr, rank_certificate_sample);
   suite_add_tcase(s, tr);
   TCase *tx = tcase_create("calls");
   tcase_set_timeout(tx, 240);
