@@ -9,6 +9,7 @@
 #include "data.h"
 #include "forward.h"
 #include "landscape.h"
+#include "line_eval.h"
 #include "loss.h"
 #include "matrix.h"
 #include "net.h"
@@ -57,17 +58,35 @@ int nslm_landscape_line(const nslm_net *net, const nslm_data *data, const nslm_l
   NSLMI_CHECK_NULL(risk);
   if (r != NULL && con == NULL) return NSLMI_FAIL(NSLM_ERR_INVALID, "r needs a constraint (con is NULL)");
   if (k < 2) return NSLMI_FAIL(NSLM_ERR_DOMAIN, "k = %zu points (needs >= 2)", k);
-  /* A one-segment GENERAL path: each point is (1 - t) a + t b with t =
-   * i / (k - 1) exactly; the first layer's pre-activations are
-   * interpolated (they are affine in t on any straight line). */
-  nslm_path *path;
-  st = nslm_path_create(&path, net, a);
-  if (st) return st;
-  st = nslm_path_append(path, b, NSLM_SEG_GENERAL);
-  if (st == NSLM_OK)
-    st = nslm_path_eval_grid(path, net, data, loss, con, k, k, t, risk, r, NULL, 0, 0,
-                             NSLM_EVAL_STRUCTURED, progress, user_data);
-  nslm_path_destroy(path);
+  /* Each point is (1 - t) a + t b with t = i / (k - 1) exactly (see
+   * line_eval.h: the first layer's pre-activations are interpolated, the
+   * other layers multiplied at every point). */
+  double *bt = nslmi_malloc_array(k, sizeof(double));
+  double *brisk = nslmi_malloc_array(k, sizeof(double));
+  double *br = r ? nslmi_malloc_array(k, sizeof(double)) : NULL;
+  nslmi_line_evaluator ev;
+  if (bt == NULL || brisk == NULL || (r && br == NULL)) {
+    st = NSLMI_FAIL(NSLM_ERR_NOMEM, "result buffers for %zu points", k);
+    goto done;
+  }
+  st = nslmi_line_evaluator_init(&ev, net, data, loss, r ? con : NULL, a, b);
+  if (st) goto done;
+  for (size_t i = 0; i < k && st == NSLM_OK; i++) {
+    bt[i] = i + 1 == k ? 1.0 : (double)i / (double)(k - 1);
+    st = nslmi_line_evaluate(&ev, bt[i], &brisk[i], br ? &br[i] : NULL);
+    if (st == NSLM_OK)
+      st = nslmi_progress(progress, user_data, (double)(i + 1) / (double)k, __func__);
+  }
+  nslmi_line_evaluator_free(&ev);
+  if (st == NSLM_OK) {
+    if (t) memcpy(t, bt, k * sizeof *t);
+    memcpy(risk, brisk, k * sizeof *risk);
+    if (r) memcpy(r, br, k * sizeof *r);
+  }
+done:
+  nslmi_free(bt);
+  nslmi_free(brisk);
+  nslmi_free(br);
   return st ? nslmi_fail_as(st, __func__) : NSLM_OK;
 }
 

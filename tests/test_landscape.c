@@ -91,6 +91,146 @@ START_TEST(line_points_and_endpoints) {
 }
 END_TEST
 
+/* Tolerance of a line point against the reference: the library
+ * interpolates the first layer's pre-activations, (1-t)(a^0 X) + t(b^0 X),
+ * where the reference multiplies the interpolated weights: the two differ
+ * by rounding, a few ulps of |a^0||X| per value, carried through a few
+ * Lipschitz layers and a sum of n losses; 1e-12 of the risk's size (at
+ * least 1: a hinge or absolute risk may be small) leaves ~1000 ulps. */
+static void check_line_points(const pt_prob *P, const nslm_params *a, const nslm_params *b,
+                              size_t k, const double *t, const double *risk, const double *r,
+                              const char *what) {
+  ck_assert_msg(t[0] == 0.0 && t[k - 1] == 1.0, "%s: ends %.17g, %.17g", what, t[0], t[k - 1]);
+  for (size_t i = 0; i < k; i++) {
+    ck_assert_msg(t[i] == (i + 1 == k ? 1.0 : (double)i / (double)(k - 1)), "%s: t[%zu]", what, i);
+    nslm_params *x = pt_interp(P, a, b, t[i]);
+    double ref = pt_ref_risk(P, x, NULL);
+    ck_assert_msg(fabs(risk[i] - ref) <= 1e-12 * fmax(fabs(ref), 1.0),
+                  "%s: point %zu (t = %g): risk %.17g, reference %.17g", what, i, t[i], risk[i], ref);
+    if (r != NULL)
+      ck_assert_msg(rel(r[i], pt_ref_r(x, 1.0, 0.5, 2.0)) <= 1e-12, "%s: r at point %zu", what, i);
+    nslm_params_destroy(x);
+  }
+}
+
+/* Every activation as the first hidden layer's (interpolated and
+ * activated in one pass) and as the second's (activated in place after a
+ * product), with every loss that accepts any output; widths and n chosen
+ * so that no layer's p_j n is a multiple of 4 (the vector loops' tails). */
+START_TEST(line_every_activation_and_loss) {
+  static const int kinds[] = {NSLM_ACT_IDENTITY, NSLM_ACT_RELU, NSLM_ACT_LEAKY_RELU,
+                              NSLM_ACT_POLY, NSLM_ACT_SIGMOID, NSLM_ACT_TANH};
+  static const int losses[] = {NSLM_LOSS_SQUARED, NSLM_LOSS_ABSOLUTE, NSLM_LOSS_HUBER,
+                               NSLM_LOSS_LOGISTIC, NSLM_LOSS_HINGE, NSLM_LOSS_SOFTMAX_CE};
+  size_t w[] = {3, 5, 6, 2};
+  nslm_constraint *con;
+  ck_assert_int_eq(nslm_constraint_create(&con, 1.0, 0.5, 2.0), NSLM_OK);
+  enum { K = 6, NK = sizeof kinds / sizeof kinds[0] };
+  for (size_t q = 0; q < NK; q++)
+    for (size_t v = 0; v < sizeof losses / sizeof losses[0]; v++) {
+      int acts[2] = {kinds[q], kinds[(q + v + 1) % NK]};
+      pt_prob P;
+      pt_prob_make(&P, 2, w, 7, losses[v], acts, 10 + q * 10 + v);
+      nslm_params *a = pt_params(&P, 3 * q + 1, 1.0), *b = pt_params(&P, 3 * q + 2, 1.0);
+      double t[K], risk[K], r[K];
+      char what[64];
+      snprintf(what, sizeof what, "activations %d, %d, loss %d", acts[0], acts[1], losses[v]);
+      ck_assert_msg(nslm_landscape_line(P.net, P.data, P.loss, con, a, b, K, t, risk, r, NULL,
+                                        NULL) == NSLM_OK, "%s: %s", what, nslm_last_error());
+      check_line_points(&P, a, b, K, t, risk, r, what);
+      /* Without r (another workspace: one weight buffer for all layers). */
+      double risk2[K];
+      ck_assert_int_eq(nslm_landscape_line(P.net, P.data, P.loss, NULL, a, b, K, NULL, risk2, NULL,
+                                           NULL, NULL), NSLM_OK);
+      for (int i = 0; i < K; i++) ck_assert_double_eq(risk2[i], risk[i]);
+      nslm_params_destroy(a);
+      nslm_params_destroy(b);
+      pt_prob_free(&P);
+    }
+  nslm_constraint_destroy(con);
+}
+END_TEST
+
+/* One hidden layer (interpolated pre-activations feed the output layer
+ * directly), also with two points (the ends alone); a deep, uneven net. */
+START_TEST(line_shallow_and_deep) {
+  nslm_constraint *con;
+  ck_assert_int_eq(nslm_constraint_create(&con, 1.0, 0.5, 2.0), NSLM_OK);
+  size_t w1[] = {4, 2, 3};
+  pt_prob P;
+  pt_prob_make(&P, 1, w1, 9, NSLM_LOSS_SOFTMAX_CE, NULL, 41);
+  nslm_params *a = pt_params(&P, 1, 1.0), *b = pt_params(&P, 2, 1.0);
+  double t[9], risk[9], r[9];
+  ck_assert_int_eq(nslm_landscape_line(P.net, P.data, P.loss, con, a, b, 9, t, risk, r, NULL, NULL),
+                   NSLM_OK);
+  check_line_points(&P, a, b, 9, t, risk, r, "l = 1");
+  ck_assert_int_eq(nslm_landscape_line(P.net, P.data, P.loss, con, a, b, 2, t, risk, r, NULL, NULL),
+                   NSLM_OK);
+  check_line_points(&P, a, b, 2, t, risk, r, "l = 1, k = 2");
+  nslm_params_destroy(a);
+  nslm_params_destroy(b);
+  pt_prob_free(&P);
+
+  size_t w4[] = {5, 17, 3, 11, 1, 2};
+  int acts[] = {NSLM_ACT_RELU, NSLM_ACT_TANH, NSLM_ACT_LEAKY_RELU, NSLM_ACT_RELU};
+  pt_prob_make(&P, 4, w4, 13, NSLM_LOSS_HUBER, acts, 42);
+  a = pt_params(&P, 3, 1.0);
+  b = pt_params(&P, 4, 1.0);
+  ck_assert_int_eq(nslm_landscape_line(P.net, P.data, P.loss, con, a, b, 7, t, risk, r, NULL, NULL),
+                   NSLM_OK);
+  check_line_points(&P, a, b, 7, t, risk, r, "l = 4");
+  nslm_params_destroy(a);
+  nslm_params_destroy(b);
+  pt_prob_free(&P);
+  nslm_constraint_destroy(con);
+}
+END_TEST
+
+/* A callback activation (tanh written here) goes through the generic
+ * path; a failing one stops the line with NSLM_ERR_CALLBACK, outputs
+ * untouched, nothing printed. */
+static int cb_tanh(double *x, size_t len, void *u) {
+  (void)u;
+  for (size_t i = 0; i < len; i++) x[i] = tanh(x[i]);
+  return 0;
+}
+static int cb_fail(double *x, size_t len, void *u) {
+  (void)x;
+  (void)len;
+  (void)u;
+  return 1;
+}
+
+START_TEST(line_callback_activation) {
+  size_t w[] = {3, 6, 4, 2};
+  int acts[] = {NSLM_ACT_TANH, NSLM_ACT_TANH};
+  pt_prob P;
+  pt_prob_make(&P, 2, w, 11, NSLM_LOSS_SQUARED, acts, 43);
+  nslm_params *a = pt_params(&P, 1, 1.0), *b = pt_params(&P, 2, 1.0);
+  double t[5], risk[5];
+  for (size_t j = 1; j <= 2; j++) {
+    ck_assert_int_eq(nslm_net_set_activation_callback(P.net, j, cb_tanh, NULL, NULL), NSLM_OK);
+    ck_assert_int_eq(nslm_landscape_line(P.net, P.data, P.loss, NULL, a, b, 5, t, risk, NULL, NULL,
+                                         NULL), NSLM_OK);
+    check_line_points(&P, a, b, 5, t, risk, NULL, "callback tanh");
+  }
+  for (size_t j = 1; j <= 2; j++) {
+    ck_assert_int_eq(nslm_net_set_activation(P.net, 1, NSLM_ACT_TANH, 1.0, 1.0), NSLM_OK);
+    ck_assert_int_eq(nslm_net_set_activation(P.net, 2, NSLM_ACT_TANH, 1.0, 1.0), NSLM_OK);
+    ck_assert_int_eq(nslm_net_set_activation_callback(P.net, j, cb_fail, NULL, NULL), NSLM_OK);
+    for (int i = 0; i < 5; i++) risk[i] = t[i] = 9.0;
+    nslmt_quiet_begin();
+    int st = nslm_landscape_line(P.net, P.data, P.loss, NULL, a, b, 5, t, risk, NULL, NULL, NULL);
+    ck_assert_int_eq(nslmt_quiet_end(), 0);
+    ck_assert_int_eq(st, NSLM_ERR_CALLBACK);
+    for (int i = 0; i < 5; i++) ck_assert(risk[i] == 9.0 && t[i] == 9.0);
+  }
+  nslm_params_destroy(a);
+  nslm_params_destroy(b);
+  pt_prob_free(&P);
+}
+END_TEST
+
 START_TEST(barrier_closed_forms) {
   /* L = 4 t (1 - t) + 2 t + 1 on [0, 1]: chord 1 + 2 t, barrier 1 at 0.5. */
   enum { K = 101 };
@@ -426,6 +566,9 @@ int main(void) {
   TCase *tc = tcase_create("landscape");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, line_points_and_endpoints);
+  tcase_add_test(tc, line_every_activation_and_loss);
+  tcase_add_test(tc, line_shallow_and_deep);
+  tcase_add_test(tc, line_callback_activation);
   tcase_add_test(tc, barrier_closed_forms);
   tcase_add_test(tc, directions_normalized_then_orthogonal);
   tcase_add_test(tc, plane_values_match_reference);
