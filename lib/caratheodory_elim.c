@@ -334,6 +334,7 @@ static inline double apply1(nslmi_carath_elim *e, size_t n, const double *x, siz
   }
   c[n] = cn;
   *pn = cn;
+  e->nzero = 0;
   for (size_t i = 0; i < nb; i++) {
     size_t b = e->basis[i];
     double cb = c[b] - eps * x[i];
@@ -341,6 +342,8 @@ static inline double apply1(nslmi_carath_elim *e, size_t n, const double *x, siz
       if (cb > 0.0 && i != lim)
         dropped += cb;
       cb = 0.0;
+      e->nzero++;
+      e->pzero = i;
     }
     c[b] = cb;
     e->pw[i] = cb;
@@ -494,6 +497,7 @@ static inline __attribute__((always_inline)) double step(nslmi_carath_elim *e, s
     c[n] = cn;
     *pn = cn > 0.0 ? pnew[nb] : 0.0;
   }
+  e->nzero = 0;
   for (size_t i = 0; i < nb; i++) {
     size_t b = e->basis[i];
     double cb = cs[i] - eps * x[i];
@@ -501,6 +505,8 @@ static inline __attribute__((always_inline)) double step(nslmi_carath_elim *e, s
       if (cb > 0.0 && i != lim)
         dropped += cb;
       cb = 0.0;
+      e->nzero++;
+      e->pzero = i;
     }
     c[b] = cb;
     e->pw[i] = cb > 0.0 ? pnew[i] : 0.0;
@@ -695,10 +701,8 @@ HOT static int inv_stream(nslmi_carath_elim *e, size_t n0, size_t m, const doubl
       }
       double pn = powq(c[n], e->q);
       *defect += step(e, n, x, k, 0.0, c, a, &pn);
-      size_t nleave = 0, p = 0;
-      for (size_t i = 0; i < k; i++)
-        if (c[e->basis[i]] == 0.0)
-          nleave++, p = i;
+      /* The members the step set to 0 (every other one stays > 0). */
+      size_t nleave = e->nzero, p = e->pzero;
       if (nleave == 0)
         continue; /* n left */
       if (nleave > 1 || c[n] == 0.0) {
@@ -714,9 +718,22 @@ HOT static int inv_stream(nslmi_carath_elim *e, size_t n0, size_t m, const doubl
         *next = n + 1;
         return 1;
       }
-      double piv = x[p], xmax = 0.0;
-      for (size_t i = 0; i < k; i++)
-        xmax = fabs(x[i]) > xmax ? fabs(x[i]) : xmax;
+      double piv = x[p], xmax;
+      {
+        double m0 = 0.0, m1 = 0.0, m2 = 0.0, m3 = 0.0; /* independent maxima */
+        size_t i = 0;
+        for (; i + 4 <= k; i += 4) {
+          m0 = fabs(x[i]) > m0 ? fabs(x[i]) : m0;
+          m1 = fabs(x[i + 1]) > m1 ? fabs(x[i + 1]) : m1;
+          m2 = fabs(x[i + 2]) > m2 ? fabs(x[i + 2]) : m2;
+          m3 = fabs(x[i + 3]) > m3 ? fabs(x[i + 3]) : m3;
+        }
+        for (; i < k; i++)
+          m0 = fabs(x[i]) > m0 ? fabs(x[i]) : m0;
+        m0 = m1 > m0 ? m1 : m0;
+        m2 = m3 > m2 ? m3 : m2;
+        xmax = m2 > m0 ? m2 : m0;
+      }
       e->basis[p] = n;
       e->pw[p] = pn;
       if (fabs(piv) < NSLMI_ELIM_PIVOT * xmax || ++e->swaps > NSLMI_ELIM_SWAPS) {

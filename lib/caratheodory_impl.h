@@ -169,6 +169,7 @@ typedef struct {
   size_t nv, v0;   /* how many; the first row of the first */
   int defer;       /* append records reflectors (1) or applies them (0) */
   int qid;         /* Q is exactly the identity */
+  size_t nzero, pzero; /* support members the last step set to 0; the last one */
   size_t nb, swaps;
 } nslmi_carath_elim;
 
