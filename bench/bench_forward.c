@@ -38,6 +38,7 @@
 
 #include "nslm.h"
 #include "data.h"
+#include "forward.h"
 #include "params.h"
 
 #ifndef NSLM_BENCH_SRCDIR
@@ -426,7 +427,10 @@ int main(int argc, char **argv) {
         if (st != -2) rc = 1;
       }
     }
-    printf("threads: libnslm = %zu (products below 1 MFLOP run on 1)", T);
+    printf("threads: libnslm = %zu (%s)", T,
+           nslmi_forward_fused_applies(p.net, small.depth + 1, T)
+               ? "fused small-network path: one thread team per evaluation"
+               : "one BLIS product per layer, products below 1 MFLOP on 1 thread");
     for (size_t k = 0; k < npeers; k++)
       if (np_ok[k]) printf(", numpy = %zu", tl[k]);
     printf("\n");

@@ -1,5 +1,6 @@
-/* forward.h - batched forward evaluation (one BLIS gemm per layer), in the
- * paper's layout: features A_j are p_j x n row-major (samples as columns). */
+/* forward.h - batched forward evaluation (one BLIS gemm per layer, or the
+ * fused small-network path when every layer is small), in the paper's
+ * layout: features A_j are p_j x n row-major (samples as columns). */
 #ifndef NSLM_LIB_FORWARD_H
 #define NSLM_LIB_FORWARD_H
 
@@ -41,7 +42,8 @@ int nslmi_check_out_strides(const char *func, const char *name, size_t rows, siz
 
 /* Doubles of workspace nslmi_forward_to() needs for layers 1..upto-1
  * (two ping-pong buffers, plus the last layer's buffer when it has to be
- * copied out); 0 with *ok = 0 on overflow. */
+ * copied out; at least nslmi_forward_fused_work_size() when the fused
+ * path may run); 0 with *ok = 0 on overflow. */
 size_t nslmi_forward_work_size(const nslm_net *net, size_t upto, size_t n, int *ok);
 
 /* Computes A_upto (0 <= upto <= l+1) from A_0 = a0 (p_0 x n row-major)
@@ -51,6 +53,40 @@ size_t nslmi_forward_work_size(const nslm_net *net, size_t upto, size_t n, int *
  * overlap dst.  dst is written only on success.  No argument checks. */
 int nslmi_forward_to(const nslm_net *net, const nslm_params *theta, const double *a0, size_t n,
                      size_t upto, double *dst, ptrdiff_t rsd, ptrdiff_t csd, double *work);
+
+/* ---- The fused small-network path (every layer small; see forward.c) ----
+ * nslmi_forward_to takes it by itself when it applies; these are for the
+ * tests (every kernel variant, every thread count). */
+
+/* Widths up to which the fused path is used (every p_j, j = 0..upto).
+ * Measured (AMD EPYC zen4, one thread, nets d = p, 2 hidden layers of
+ * width p, m = 4, n = 16..4096): the fused path is 1.2-1.9 times as fast
+ * as the BLIS chain for p <= 128 (n >= 64; alike at n = 16), and no
+ * faster from p = 160 to 256 (its kernel does not pack: a k x 24 panel
+ * leaves L1), where BLIS's packing pays for itself. */
+#ifndef NSLMI_FUSED_MAX_WIDTH
+#define NSLMI_FUSED_MAX_WIDTH 128
+#endif
+
+/* Nonzero when nslmi_forward_to(net, ..., upto, ...) runs the fused path
+ * with nthreads threads: widths p_0..p_upto at most NSLMI_FUSED_MAX_WIDTH,
+ * no callback activation among layers 1..upto, a vector kernel on this
+ * CPU (NSLMI_ISA_AVX2 or better), and OpenMP or a single thread. */
+int nslmi_forward_fused_applies(const nslm_net *net, size_t upto, size_t nthreads);
+
+/* Doubles of workspace nslmi_forward_fused needs (any thread count;
+ * nslmi_forward_work_size includes it when the shape qualifies); 0 with
+ * *ok = 0 on overflow. */
+size_t nslmi_forward_fused_work_size(const nslm_net *net, size_t upto, size_t n, int *ok);
+
+/* nslmi_forward_to's contract (1 <= upto <= l+1) on the fused path, with
+ * nthreads threads and kernel variant isa (NSLMI_ISA_*; clamped to the
+ * CPU's), whatever the widths.  No activation of layers 1..upto may be a
+ * callback (they would run on other threads).  Fails only if a built-in
+ * activation does (it cannot); dst is written block by block. */
+int nslmi_forward_fused(const nslm_net *net, const nslm_params *theta, const double *a0,
+                        size_t n, size_t upto, double *dst, ptrdiff_t rsd, ptrdiff_t csd,
+                        double *work, size_t nthreads, int isa);
 
 /* Threads for one product C (m x n) = A (m x k) B (k x n), given the
  * net's thread count: products below NSLMI_SMALL_GEMM_FLOPS run on one
