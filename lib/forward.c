@@ -234,8 +234,8 @@ static int chain(const nslm_net *net, const nslm_params *theta, size_t j0, const
  * threads).  Instead the samples are split between the threads, and each
  * thread runs ALL the layers on blocks of its samples with the register
  * kernels of nslmi_small_gemm: one thread team per evaluation, and a
- * block's features stay in the core's L1/L2 cache (~24 us for the same
- * network).  Threads come from OpenMP (the team BLIS itself uses); built
+ * block's features stay in the core's L1/L2 cache (same network: ~26 us
+ * median in bench_forward, built with OpenMP).  Threads come from OpenMP (the team BLIS itself uses); built
  * without OpenMP the path serves single-threaded nets only.
  *
  * Storage: a block of b samples (b <= NSLMI_FUSED_BLOCK) is held as p x w
