@@ -125,10 +125,12 @@ typedef struct {
 
 /* Decides k = #{sigma_i > rank_tol sigma_1} and V_k (of Z / 2^zexp: sv,
  * znorm and z are all in those units).  Fast path (h >= r):
- * the Gram matrix Z^T Z (one BLIS gemm) and its Cholesky factor certify
- * full column rank when the smallest singular value is provably above the
- * tolerance; then k = r and V = I.  Otherwise Z is factorized by TSQR over
- * nthreads threads and the r x r triangle by an SVD.  With copy != 0
+ * the Gram matrix of a sample of 2 r rows of Z (when h >= 4 r), else of the
+ * whole Z, and its Cholesky factor certify full column rank when the
+ * smallest singular value is provably above the tolerance (a row subset's
+ * is a lower bound for Z's); then k = r and V = I.  Otherwise Z is
+ * factorized by TSQR over nthreads threads and the r x r triangle by an
+ * SVD.  With copy != 0
  * (needed unless zcs == 1 and zrs >= r) b->z is a row-major copy, as it is
  * when Z is scaled.  Fails with
  * NSLM_ERR_NOMEM or NSLM_ERR_NUMERIC (detail recorded). */
