@@ -16,12 +16,14 @@
 #include "status.h"
 
 /* The elementwise passes of a point (interpolation, activation) are
- * memory-bound loops over millions of values, and GCC 12 at -O2 compiles
- * them to scalar code with a branch per value for the activations, which
- * mispredicts on about half the pre-activations of a random net (measured
- * here: the two activation passes of one point of bench_path's 3 x 1024
- * net took ~3 times as long as the interpolation of as many weights).  With
- * SSE2 (every x86-64) they are written with vector intrinsics, branch-free;
+ * loops over millions of values, and GCC 12 at -O2 compiles the
+ * activations to scalar code with a branch per value, which mispredicts on
+ * about half the pre-activations of a random net with random data
+ * (measured on bench_path's 3 x 1024 net, one point against dgemm on its
+ * products, alternating point by point: 0.72-0.81 of dgemm's rate with the
+ * branches, 0.89-0.91 without; with smooth data such as sin(i) the
+ * branches predict well and the difference vanishes).  With SSE2 (every
+ * x86-64) the passes are written with vector intrinsics, branch-free;
  * elsewhere as plain loops.  The values are identical either way: the same
  * IEEE operations in the same order (no FMA: s x + t y is rounded as a
  * product, a product and a sum), and the activations are exactly
@@ -159,9 +161,8 @@ int nslmi_line_evaluator_init(nslmi_line_evaluator *ev, const nslm_net *net,
   ev->zb = nslmi_malloc_array(p1n, sizeof(double));
   ev->buf[0] = nslmi_malloc_array(maxpn, sizeof(double));
   ev->buf[1] = nslmi_malloc_array(maxpn, sizeof(double));
-  /* Without r, one buffer serves the weights of every layer: the one
-   * BLIS has just read, still in the cache when the next layer's weights
-   * are written into it. */
+  /* Without r, one buffer of the largest layer's size serves the weights
+   * of every layer (8 MB instead of 17 for bench_path's net). */
   if (con == NULL && maxw > 0) ev->wone = nslmi_malloc_array(maxw, sizeof(double));
   int st = NSLM_OK;
   if (!ev->za || !ev->zb || !ev->buf[0] || !ev->buf[1] || (con == NULL && maxw > 0 && !ev->wone))
@@ -183,11 +184,10 @@ int nslmi_line_evaluate(nslmi_line_evaluator *ev, double t, double *risk, double
   double s = 1.0 - t;
   int st;
   /* Layer by layer: Theta^j(t) first, then A_j = f^j(Z_j) (for j = 1 in
-   * the same pass as the interpolation of Z_1), then the product: A_j and
-   * the interpolated weights are the last arrays written before BLIS
-   * reads them, so they are still in the cache (the other order streams
-   * the two ends' weights between them and costs ~5% of the product's
-   * time here).  Nets have l >= 1 hidden layers. */
+   * the same pass as the interpolation of Z_1), then the product, so that
+   * A_j and the weights are the last arrays written before BLIS reads them
+   * (no measurable difference from the other order on bench_path's net;
+   * it costs nothing).  Nets have l >= 1 hidden layers. */
   double *cur = ev->buf[0];
   for (size_t j = 1; j <= l; j++) {
     double *wj = ev->pt ? ev->pt->w[j] : ev->wone;

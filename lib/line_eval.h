@@ -11,8 +11,10 @@
  * pass over each array it must touch: the interpolation of Z_1 is fused
  * with f^1, each layer's weights are interpolated once, right before its
  * product, into a buffer reused by every layer and every point, and the
- * activations run branch-free; nothing is allocated or zeroed per point.  Endpoints are exact: (1 - 0) x + 0 y =
- * x for finite values, so t = 0 and t = 1 give a's and b's risk. */
+ * activations run branch-free (line_eval.c); nothing is allocated or
+ * zeroed per point.  Endpoints are exact: 1 x + 0 y = x and 0 x + 1 y =
+ * y for finite values, so the points at t = 0 and t = 1 are a and b bit
+ * for bit (weights and Z_1), not sums of steps. */
 #ifndef NSLM_LIB_LINE_EVAL_H
 #define NSLM_LIB_LINE_EVAL_H
 
@@ -30,7 +32,7 @@ typedef struct {
   double *za, *zb;  /* Z_1 = Theta^0 X at a and at b, p_1 x n (samples as columns) */
   double *buf[2];   /* max_{1<=j<=l+1} p_j x n each */
   nslm_params *pt;  /* the point's layers, all of them, when con is set (for r) */
-  double *wone;     /* otherwise: one buffer for layer j's weights, j = 1..l */
+  double *wone;     /* otherwise one buffer for the weights of layer j = 1..l */
   double flops;     /* products done, 2 m n k each */
 } nslmi_line_evaluator;
 
