@@ -22,10 +22,12 @@
  *   the parts named, e.g. --parts b for the straight line alone).
  * The machine may be shared: the two sides of each ratio are timed in
  * alternating blocks of B points (default 50), so that both see the same
- * load.  A block is one nslm_path_eval call on B grid points of one
+ * load.  In (a) a block is one nslm_path_eval call on B grid points of one
  * segment; the structured side pays its segment setup once per block
  * (more than one profile call would: its time is, if anything,
- * pessimistic).  (c) takes the fastest of 5 alternating rounds of each.
+ * pessimistic).  In (b) a block is one nslm_landscape_line call of B
+ * points, setup included (its first-layer products are counted on both
+ * sides).  (c) takes the fastest of 5 alternating rounds of each.
  * Thread counts: BLIS_NUM_THREADS / OMP_NUM_THREADS, else all cores; both
  * sides of every ratio use the same count (printed). */
 #include <math.h>
