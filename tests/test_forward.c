@@ -26,131 +26,17 @@
 #include "forward.h"
 #include "reference.h"
 #include "testutil.h"
+#include "modelcase.h"
 
 #define FWD_TOL 1e-10
 #define SENTINEL 12345.678
 
 /* ---- A test case: net, parameters, data, and their plain-array copies. */
 
-typedef struct {
-  size_t depth, n, widths[8];
-  nslmt_ref_act act[8]; /* act[j-1]: hidden layer j */
-  double *layers[8];    /* Theta^j, p_{j+1} x p_j row-major */
-  double *x, *y;        /* n x d, n x m row-major */
-  nslm_net *net;
-  nslm_params *theta;
-  nslm_data *data;
-} tcase_t;
-
-/* A callback activation (softsign) and its derivative, vectorised. */
-static int softsign(double *x, size_t len, void *user) {
-  (void)user;
-  for (size_t i = 0; i < len; i++) x[i] = x[i] / (1.0 + fabs(x[i]));
-  return 0;
-}
-static int softsign_d(double *x, size_t len, void *user) {
-  (void)user;
-  for (size_t i = 0; i < len; i++) {
-    double t = 1.0 + fabs(x[i]);
-    x[i] = 1.0 / (t * t);
-  }
-  return 0;
-}
-
 #define NKINDS 7
 static const int act_kinds[NKINDS] = {NSLM_ACT_IDENTITY, NSLM_ACT_RELU,    NSLM_ACT_LEAKY_RELU,
                                       NSLM_ACT_POLY,     NSLM_ACT_SIGMOID, NSLM_ACT_TANH,
                                       NSLM_ACT_CALLBACK};
-
-static nslmt_ref_act make_act(int kind, nslmt_rng *r) {
-  nslmt_ref_act a = {kind, 0.0, 0.0, NULL, NULL};
-  if (kind == NSLM_ACT_LEAKY_RELU) a.c = 0.05 + 0.9 * nslmt_uniform(r);
-  if (kind == NSLM_ACT_POLY) {
-    a.k = (double)nslmt_range(r, 1, 3);
-    a.c = 0.3 + 0.5 * nslmt_uniform(r);
-  }
-  if (kind == NSLM_ACT_CALLBACK) a.f = softsign;
-  return a;
-}
-
-/* y_kind: 0 real, 1 signs, 2 in (-1, 1), 3 probability rows. */
-static void fill_y(nslmt_rng *r, double *y, size_t n, size_t m, int y_kind) {
-  for (size_t i = 0; i < n; i++) {
-    double s = 0.0;
-    for (size_t k = 0; k < m; k++) {
-      double *v = &y[i * m + k];
-      switch (y_kind) {
-      case 0: *v = nslmt_normal(r); break;
-      case 1: *v = nslmt_uniform(r) < 0.5 ? -1.0 : 1.0; break;
-      case 2: *v = 1.8 * nslmt_uniform(r) - 0.9; break;
-      default: *v = nslmt_uniform(r) + 0.05; s += *v; break;
-      }
-    }
-    if (y_kind == 3)
-      for (size_t k = 0; k < m; k++) y[i * m + k] /= s;
-  }
-}
-
-/* Builds a case through the public API.  kinds[j-1] for hidden layer j;
- * out_scale scales the output layer (small keeps outputs in (-1, 1)). */
-static void case_make(tcase_t *t, nslmt_rng *r, size_t depth, const size_t *widths,
-                      const int *kinds, size_t n, int y_kind, double out_scale) {
-  memset(t, 0, sizeof *t);
-  t->depth = depth;
-  t->n = n;
-  memcpy(t->widths, widths, (depth + 2) * sizeof *widths);
-  ck_assert_int_eq(nslm_net_create(&t->net, depth, widths), NSLM_OK);
-  for (size_t j = 1; j <= depth; j++) {
-    t->act[j - 1] = make_act(kinds[j - 1], r);
-    nslmt_ref_act *a = &t->act[j - 1];
-    if (a->kind == NSLM_ACT_CALLBACK)
-      ck_assert_int_eq(nslm_net_set_activation_callback(t->net, j, softsign, softsign_d, NULL),
-                       NSLM_OK);
-    else
-      ck_assert_int_eq(nslm_net_set_activation(t->net, j, a->kind, a->c, a->k), NSLM_OK);
-  }
-  ck_assert_int_eq(nslm_params_create(&t->theta, t->net), NSLM_OK);
-  for (size_t j = 0; j <= depth; j++) {
-    size_t rows = widths[j + 1], cols = widths[j];
-    t->layers[j] = malloc(rows * cols * sizeof(double));
-    double sc = (j == depth ? out_scale : 1.0) / sqrt((double)cols);
-    nslmt_fill(r, t->layers[j], rows * cols, sc);
-    /* Pass it Fortran-ordered half the time: the library copies either. */
-    if (j % 2) {
-      double *ft = malloc(rows * cols * sizeof(double));
-      for (size_t i = 0; i < rows; i++)
-        for (size_t k = 0; k < cols; k++) ft[k * rows + i] = t->layers[j][i * cols + k];
-      ck_assert_int_eq(nslm_params_set_layer(t->theta, j, rows, cols, ft, 1, (ptrdiff_t)rows),
-                       NSLM_OK);
-      free(ft);
-    } else {
-      ck_assert_int_eq(
-          nslm_params_set_layer(t->theta, j, rows, cols, t->layers[j], (ptrdiff_t)cols, 1),
-          NSLM_OK);
-    }
-  }
-  size_t d = widths[0], m = widths[depth + 1];
-  t->x = malloc(n * d * sizeof(double));
-  t->y = malloc(n * m * sizeof(double));
-  nslmt_fill(r, t->x, n * d, 1.0);
-  fill_y(r, t->y, n, m, y_kind);
-  ck_assert_int_eq(nslm_data_create(&t->data, n, d, t->x, (ptrdiff_t)d, 1, m, t->y,
-                                    (ptrdiff_t)m, 1),
-                   NSLM_OK);
-}
-
-static void case_free(tcase_t *t) {
-  for (size_t j = 0; j <= t->depth; j++) free(t->layers[j]);
-  free(t->x);
-  free(t->y);
-  nslm_data_destroy(t->data);
-  nslm_params_destroy(t->theta);
-  nslm_net_destroy(t->net);
-}
-
-static const double *const *case_layers(const tcase_t *t) {
-  return (const double *const *)t->layers;
-}
 
 /* ---- Output buffer layouts: element (i, k) of an R x C matrix at
  * buf[off + i*rs + k*cs]; everything else in buf must stay SENTINEL. */
@@ -244,11 +130,11 @@ START_TEST(outputs_match_reference) {
   size_t depth = random_shape(&r, shape, widths, &n);
   int kinds[8];
   random_kinds(&r, depth, kinds);
-  tcase_t t;
-  case_make(&t, &r, depth, widths, kinds, n, 0, 1.0);
+  nslmt_case t;
+  nslmt_case_make(&t, &r, depth, widths, kinds, n, 0, 1.0);
   size_t m = widths[depth + 1];
   double *ref = malloc(n * m * sizeof *ref);
-  ck_assert_int_eq(nslmt_ref_outputs(depth, widths, case_layers(&t), t.act, n, t.x, ref), 0);
+  ck_assert_int_eq(nslmt_ref_outputs(depth, widths, nslmt_case_layers(&t), t.act, n, t.x, ref), 0);
   for (int w = 0; w < NLAYOUTS; w++) {
     layout_t L = make_layout(w, n, m);
     double *buf = layout_buf(&L);
@@ -260,7 +146,7 @@ START_TEST(outputs_match_reference) {
     free(buf);
   }
   free(ref);
-  case_free(&t);
+  nslmt_case_free(&t);
 }
 END_TEST
 
@@ -271,12 +157,12 @@ START_TEST(features_match_reference) {
   size_t depth = random_shape(&r, _i < 6 ? _i : 4 + _i % 2, widths, &n);
   int kinds[8];
   random_kinds(&r, depth, kinds);
-  tcase_t t;
-  case_make(&t, &r, depth, widths, kinds, n, 0, 1.0);
+  nslmt_case t;
+  nslmt_case_make(&t, &r, depth, widths, kinds, n, 0, 1.0);
   for (size_t j = 0; j <= depth + 1; j++) {
     size_t p = widths[j];
     double *ref = malloc(n * p * sizeof *ref);
-    ck_assert_int_eq(nslmt_ref_features(depth, widths, case_layers(&t), t.act, n, t.x, j, 0, ref),
+    ck_assert_int_eq(nslmt_ref_features(depth, widths, nslmt_case_layers(&t), t.act, n, t.x, j, 0, ref),
                      0);
     for (int w = 0; w < NLAYOUTS; w++) {
       layout_t L = make_layout(w, n, p);
@@ -289,7 +175,7 @@ START_TEST(features_match_reference) {
     }
     free(ref);
   }
-  case_free(&t);
+  nslmt_case_free(&t);
 }
 END_TEST
 
@@ -299,15 +185,15 @@ START_TEST(every_activation) {
   nslmt_seed(&r, 3000 + (uint64_t)_i);
   size_t widths[5] = {4, 6, 5, 7, 3}, n = 11;
   int kinds[3] = {act_kinds[_i], act_kinds[(_i + 1) % NKINDS], act_kinds[(_i + 3) % NKINDS]};
-  tcase_t t;
-  case_make(&t, &r, 3, widths, kinds, n, 0, 1.0);
+  nslmt_case t;
+  nslmt_case_make(&t, &r, 3, widths, kinds, n, 0, 1.0);
   double *ref = malloc(n * 3 * sizeof *ref), *got = malloc(n * 3 * sizeof *got);
-  ck_assert_int_eq(nslmt_ref_outputs(3, widths, case_layers(&t), t.act, n, t.x, ref), 0);
+  ck_assert_int_eq(nslmt_ref_outputs(3, widths, nslmt_case_layers(&t), t.act, n, t.x, ref), 0);
   ck_assert_int_eq(nslm_eval_outputs(t.net, t.theta, t.data, got, 3, 1), NSLM_OK);
   ck_assert_double_le(nslmt_relerr(got, ref, n * 3), FWD_TOL);
   free(ref);
   free(got);
-  case_free(&t);
+  nslmt_case_free(&t);
 }
 END_TEST
 
@@ -320,8 +206,8 @@ START_TEST(thread_count_does_not_change_results) {
   size_t widths[8], n;
   size_t depth = random_shape(&r, 3, widths, &n);
   int kinds[2] = {NSLM_ACT_TANH, NSLM_ACT_RELU};
-  tcase_t t;
-  case_make(&t, &r, depth, widths, kinds, n, 0, 1.0);
+  nslmt_case t;
+  nslmt_case_make(&t, &r, depth, widths, kinds, n, 0, 1.0);
   size_t m = widths[depth + 1];
   double *a = malloc(n * m * sizeof *a), *b = malloc(n * m * sizeof *b);
   ck_assert_int_eq(nslm_net_set_num_threads(t.net, 1), NSLM_OK);
@@ -331,7 +217,7 @@ START_TEST(thread_count_does_not_change_results) {
   ck_assert_double_le(nslmt_relerr(a, b, n * m), FWD_TOL);
   free(a);
   free(b);
-  case_free(&t);
+  nslmt_case_free(&t);
 }
 END_TEST
 
@@ -344,8 +230,8 @@ START_TEST(internal_features_and_forward_from) {
   size_t depth = random_shape(&r, 4 + _i % 2, widths, &n);
   int kinds[8];
   random_kinds(&r, depth, kinds);
-  tcase_t t;
-  case_make(&t, &r, depth, widths, kinds, n, 0, 1.0);
+  nslmt_case t;
+  nslmt_case_make(&t, &r, depth, widths, kinds, n, 0, 1.0);
   for (int keep = 0; keep <= 1; keep++) {
     nslmi_features *f = NULL;
     ck_assert_int_eq(nslmi_forward(t.net, t.theta, t.data, keep, &f), NSLM_OK);
@@ -357,7 +243,7 @@ START_TEST(internal_features_and_forward_from) {
       double *ref = malloc(n * p * sizeof *ref), *got = malloc(n * p * sizeof *got);
       for (int pre = 0; pre <= (keep && j > 0); pre++) {
         ck_assert_int_eq(
-            nslmt_ref_features(depth, widths, case_layers(&t), t.act, n, t.x, j, pre, ref), 0);
+            nslmt_ref_features(depth, widths, nslmt_case_layers(&t), t.act, n, t.x, j, pre, ref), 0);
         const double *src = pre ? f->z[j] : f->a[j];
         for (size_t i = 0; i < n; i++) /* p x n samples-as-columns -> n x p */
           for (size_t k = 0; k < p; k++) got[i * p + k] = src[k * n + i];
@@ -381,20 +267,11 @@ START_TEST(internal_features_and_forward_from) {
     nslmi_features_free(f);
   }
   nslmi_features_free(NULL);
-  case_free(&t);
+  nslmt_case_free(&t);
 }
 END_TEST
 
 /* ---- Losses, risk, objective. */
-
-static int loss_y_kind(int kind) {
-  switch (kind) {
-  case NSLM_LOSS_LOGISTIC: case NSLM_LOSS_HINGE: return 1;
-  case NSLM_LOSS_LOGISTIC_PAPER: return 2;
-  case NSLM_LOSS_SOFTMAX_CE: return 3;
-  default: return 0;
-  }
-}
 
 /* The risk sums n per-sample losses, each a sum of m terms that are
  * computed from the outputs (relative error <= FWD_TOL): the same relative
@@ -409,15 +286,15 @@ START_TEST(losses_and_risk_match_reference) {
   if (kind == NSLM_LOSS_SOFTMAX_CE && widths[depth + 1] < 2) widths[depth + 1] = 3;
   int kinds[8];
   random_kinds(&r, depth, kinds);
-  tcase_t t;
+  nslmt_case t;
   /* Small output weights keep the paper logistic's outputs inside (-1, 1). */
   double out_scale = kind == NSLM_LOSS_LOGISTIC_PAPER ? 0.05 : 1.0;
-  case_make(&t, &r, depth, widths, kinds, n, loss_y_kind(kind), out_scale);
+  nslmt_case_make(&t, &r, depth, widths, kinds, n, nslmt_loss_y_kind(kind), out_scale);
   double param = kind == NSLM_LOSS_HUBER ? 0.7 : 0.0;
   nslm_loss *loss;
   ck_assert_int_eq(nslm_loss_create(&loss, kind, param), NSLM_OK);
   double *ref = malloc(n * sizeof *ref), *got = malloc(n * sizeof *got);
-  double rref = nslmt_ref_risk(depth, widths, case_layers(&t), t.act, n, t.x, t.y, kind, param, ref);
+  double rref = nslmt_ref_risk(depth, widths, nslmt_case_layers(&t), t.act, n, t.x, t.y, kind, param, ref);
   ck_assert_msg(isfinite(rref), "reference risk not finite (loss %d)", kind);
   ck_assert_int_eq(nslm_eval_losses(t.net, t.theta, t.data, loss, got, n), NSLM_OK);
   ck_assert_double_le(nslmt_relerr(got, ref, n), FWD_TOL);
@@ -434,7 +311,7 @@ START_TEST(losses_and_risk_match_reference) {
   nslm_loss_destroy(loss);
   free(ref);
   free(got);
-  case_free(&t);
+  nslmt_case_free(&t);
 }
 END_TEST
 
@@ -451,7 +328,7 @@ static double ref_rownorm(const double *w, size_t rows, size_t cols, double q) {
   return mx;
 }
 
-static double ref_constraint(const tcase_t *t, double a_r, double b_r, double q) {
+static double ref_constraint(const nslmt_case *t, double a_r, double b_r, double q) {
   double m1 = 0.0;
   for (size_t j = 1; j <= t->depth; j++)
     m1 = fmax(m1, ref_rownorm(t->layers[j], t->widths[j + 1], t->widths[j], 1.0));
@@ -468,8 +345,8 @@ START_TEST(objective_is_risk_plus_lambda_r) {
   size_t depth = random_shape(&r, 4, widths, &n);
   int kinds[8];
   random_kinds(&r, depth, kinds);
-  tcase_t t;
-  case_make(&t, &r, depth, widths, kinds, n, 0, 1.0);
+  nslmt_case t;
+  nslmt_case_make(&t, &r, depth, widths, kinds, n, 0, 1.0);
   const double qs[4] = {0.5, 1.0, 2.0, INFINITY};
   double q = qs[_i % 4], a_r = 0.3 + _i, b_r = 1.7;
   nslm_loss *loss;
@@ -477,14 +354,14 @@ START_TEST(objective_is_risk_plus_lambda_r) {
   nslm_constraint *con;
   ck_assert_int_eq(nslm_constraint_create(&con, a_r, b_r, q), NSLM_OK);
   double lambda = 0.25 + 2.0 * _i;
-  double rref = nslmt_ref_risk(depth, widths, case_layers(&t), t.act, n, t.x, t.y,
+  double rref = nslmt_ref_risk(depth, widths, nslmt_case_layers(&t), t.act, n, t.x, t.y,
                                NSLM_LOSS_SQUARED, 0.0, NULL);
   double want = rref + lambda * ref_constraint(&t, a_r, b_r, q), v;
   ck_assert_int_eq(nslm_eval_objective(t.net, t.theta, t.data, loss, con, lambda, &v), NSLM_OK);
   ck_assert_double_eq_tol(v, want, FWD_TOL * fmax(1.0, fabs(want)));
   nslm_constraint_destroy(con);
   nslm_loss_destroy(loss);
-  case_free(&t);
+  nslmt_case_free(&t);
 }
 END_TEST
 
@@ -506,13 +383,13 @@ END_TEST
 static int act_has_kink(int kind) { return kind == NSLM_ACT_RELU || kind == NSLM_ACT_LEAKY_RELU; }
 
 /* 1 if the case is safely away from every kink. */
-static int away_from_kinks(const tcase_t *t, int loss_kind, double param) {
+static int away_from_kinks(const nslmt_case *t, int loss_kind, double param) {
   size_t n = t->n;
   for (size_t j = 1; j <= t->depth; j++) {
     if (!act_has_kink(t->act[j - 1].kind)) continue;
     size_t p = t->widths[j];
     double *z = malloc(n * p * sizeof *z);
-    nslmt_ref_features(t->depth, t->widths, case_layers(t), t->act, n, t->x, j, 1, z);
+    nslmt_ref_features(t->depth, t->widths, nslmt_case_layers(t), t->act, n, t->x, j, 1, z);
     int ok = 1;
     for (size_t i = 0; i < n * p; i++) ok &= fabs(z[i]) >= KINK_GAP;
     free(z);
@@ -520,7 +397,7 @@ static int away_from_kinks(const tcase_t *t, int loss_kind, double param) {
   }
   size_t m = t->widths[t->depth + 1];
   double *o = malloc(n * m * sizeof *o);
-  nslmt_ref_outputs(t->depth, t->widths, case_layers(t), t->act, n, t->x, o);
+  nslmt_ref_outputs(t->depth, t->widths, nslmt_case_layers(t), t->act, n, t->x, o);
   int ok = 1;
   for (size_t i = 0; i < n * m; i++) {
     double a = o[i], y = t->y[i];
@@ -533,8 +410,8 @@ static int away_from_kinks(const tcase_t *t, int loss_kind, double param) {
   return ok;
 }
 
-static double ref_risk_of(const tcase_t *t, int kind, double param) {
-  return nslmt_ref_risk(t->depth, t->widths, case_layers(t), t->act, t->n, t->x, t->y, kind,
+static double ref_risk_of(const nslmt_case *t, int kind, double param) {
+  return nslmt_ref_risk(t->depth, t->widths, nslmt_case_layers(t), t->act, t->n, t->x, t->y, kind,
                         param, NULL);
 }
 
@@ -547,14 +424,14 @@ static void check_gradient(int act_kind, int loss_kind, uint64_t seed) {
   int kinds[3] = {act_kind, act_kind, act_kind};
   double param = loss_kind == NSLM_LOSS_HUBER ? 0.5 : 0.0;
   double out_scale = loss_kind == NSLM_LOSS_LOGISTIC_PAPER ? 0.1 : 1.0;
-  tcase_t t;
+  nslmt_case t;
   int tries = 0;
   for (;; tries++) {
     ck_assert_msg(tries < 200, "no kink-free case found");
     nslmt_seed(&r, seed * 1000 + (uint64_t)tries);
-    case_make(&t, &r, depth, widths, kinds, n, loss_y_kind(loss_kind), out_scale);
+    nslmt_case_make(&t, &r, depth, widths, kinds, n, nslmt_loss_y_kind(loss_kind), out_scale);
     if (away_from_kinks(&t, loss_kind, param)) break;
-    case_free(&t);
+    nslmt_case_free(&t);
   }
   nslm_loss *loss;
   ck_assert_int_eq(nslm_loss_create(&loss, loss_kind, param), NSLM_OK);
@@ -591,7 +468,7 @@ static void check_gradient(int act_kind, int loss_kind, uint64_t seed) {
   nslm_params_destroy(copy);
   nslm_params_destroy(grad);
   nslm_loss_destroy(loss);
-  case_free(&t);
+  nslmt_case_free(&t);
 }
 
 /* _i runs over activation x loss. */
@@ -611,8 +488,8 @@ START_TEST(gradient_at_kink_uses_documented_subgradient) {
   nslmt_rng r;
   nslmt_seed(&r, 8000);
   int kinds[2] = {NSLM_ACT_RELU, NSLM_ACT_RELU};
-  tcase_t t;
-  case_make(&t, &r, 2, widths, kinds, 4, 0, 1.0);
+  nslmt_case t;
+  nslmt_case_make(&t, &r, 2, widths, kinds, 4, 0, 1.0);
   double zero[6] = {0};
   ck_assert_int_eq(nslm_params_set_layer(t.theta, 0, 3, 2, zero, 2, 1), NSLM_OK);
   nslm_loss *loss;
@@ -642,7 +519,7 @@ START_TEST(gradient_at_kink_uses_documented_subgradient) {
   ck_assert_double_gt(nz, 0.0); /* the comparison is not vacuous */
   nslm_params_destroy(g);
   nslm_loss_destroy(loss);
-  case_free(&t);
+  nslmt_case_free(&t);
 }
 END_TEST
 
@@ -657,8 +534,8 @@ START_TEST(gradient_large_spot_check) {
   nslmt_seed(&r, 8500);
   size_t widths[4] = {60, 200, 150, 3}, n = 120;
   int kinds[2] = {NSLM_ACT_TANH, NSLM_ACT_SIGMOID};
-  tcase_t t;
-  case_make(&t, &r, 2, widths, kinds, n, 0, 1.0);
+  nslmt_case t;
+  nslmt_case_make(&t, &r, 2, widths, kinds, n, 0, 1.0);
   nslm_loss *loss;
   ck_assert_int_eq(nslm_loss_create(&loss, NSLM_LOSS_SQUARED, 0), NSLM_OK);
   nslm_params *g1, *g2;
@@ -694,7 +571,7 @@ START_TEST(gradient_large_spot_check) {
   nslm_params_destroy(g1);
   nslm_params_destroy(g2);
   nslm_loss_destroy(loss);
-  case_free(&t);
+  nslmt_case_free(&t);
 }
 END_TEST
 
@@ -705,8 +582,8 @@ START_TEST(every_allocation_failure_is_reported) {
   nslmt_seed(&r, 9000);
   size_t widths[5] = {3, 4, 5, 4, 2}, n = 5;
   int kinds[3] = {NSLM_ACT_TANH, NSLM_ACT_RELU, NSLM_ACT_SIGMOID};
-  tcase_t t;
-  case_make(&t, &r, 3, widths, kinds, n, 0, 1.0);
+  nslmt_case t;
+  nslmt_case_make(&t, &r, 3, widths, kinds, n, 0, 1.0);
   nslm_loss *loss;
   ck_assert_int_eq(nslm_loss_create(&loss, NSLM_LOSS_SQUARED, 0), NSLM_OK);
   nslm_constraint *con;
@@ -749,7 +626,7 @@ START_TEST(every_allocation_failure_is_reported) {
   nslm_params_destroy(g);
   nslm_constraint_destroy(con);
   nslm_loss_destroy(loss);
-  case_free(&t);
+  nslmt_case_free(&t);
 }
 END_TEST
 

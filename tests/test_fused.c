@@ -40,6 +40,7 @@
 #include "forward.h"
 #include "reference.h"
 #include "testutil.h"
+#include "modelcase.h"
 
 #define FUSED_TOL 1e-10
 #define SENTINEL 12345.678
@@ -139,102 +140,12 @@ START_TEST(small_gemm_relu_special_values) {
 }
 END_TEST
 
-/* ---- A small net through the public API and its plain-array copies. */
-
-typedef struct {
-  size_t depth, n, widths[8];
-  nslmt_ref_act act[8];
-  double *layers[8], *x, *y;
-  nslm_net *net;
-  nslm_params *theta;
-  nslm_data *data;
-} fcase_t;
-
-static int softsign(double *x, size_t len, void *user) {
-  (void)user;
-  for (size_t i = 0; i < len; i++) x[i] = x[i] / (1.0 + fabs(x[i]));
-  return 0;
-}
+/* ---- Small nets through the public API (modelcase.h). */
 
 #define NBUILTIN 6
 static const int builtin_kinds[NBUILTIN] = {NSLM_ACT_RELU,    NSLM_ACT_IDENTITY,
                                             NSLM_ACT_LEAKY_RELU, NSLM_ACT_POLY,
                                             NSLM_ACT_SIGMOID, NSLM_ACT_TANH};
-
-static nslmt_ref_act make_act(int kind, nslmt_rng *r) {
-  nslmt_ref_act a = {kind, 0.0, 0.0, NULL, NULL};
-  if (kind == NSLM_ACT_LEAKY_RELU) a.c = 0.05 + 0.9 * nslmt_uniform(r);
-  if (kind == NSLM_ACT_POLY) {
-    a.k = (double)nslmt_range(r, 1, 3);
-    a.c = 0.3 + 0.5 * nslmt_uniform(r);
-  }
-  if (kind == NSLM_ACT_CALLBACK) a.f = softsign;
-  return a;
-}
-
-/* y_kind: 0 real, 1 signs, 2 in (-1, 1), 3 probability rows. */
-static void fill_y(nslmt_rng *r, double *y, size_t n, size_t m, int y_kind) {
-  for (size_t i = 0; i < n; i++) {
-    double s = 0.0;
-    for (size_t k = 0; k < m; k++) {
-      double *v = &y[i * m + k];
-      switch (y_kind) {
-      case 0: *v = nslmt_normal(r); break;
-      case 1: *v = nslmt_uniform(r) < 0.5 ? -1.0 : 1.0; break;
-      case 2: *v = 1.8 * nslmt_uniform(r) - 0.9; break;
-      default: *v = nslmt_uniform(r) + 0.05; s += *v; break;
-      }
-    }
-    if (y_kind == 3)
-      for (size_t k = 0; k < m; k++) y[i * m + k] /= s;
-  }
-}
-
-static void fcase_make(fcase_t *t, nslmt_rng *r, size_t depth, const size_t *widths,
-                       const int *kinds, size_t n, int y_kind, double out_scale) {
-  memset(t, 0, sizeof *t);
-  t->depth = depth;
-  t->n = n;
-  memcpy(t->widths, widths, (depth + 2) * sizeof *widths);
-  ck_assert_int_eq(nslm_net_create(&t->net, depth, widths), NSLM_OK);
-  for (size_t j = 1; j <= depth; j++) {
-    t->act[j - 1] = make_act(kinds[j - 1], r);
-    nslmt_ref_act *a = &t->act[j - 1];
-    if (a->kind == NSLM_ACT_CALLBACK)
-      ck_assert_int_eq(nslm_net_set_activation_callback(t->net, j, softsign, NULL, NULL), NSLM_OK);
-    else
-      ck_assert_int_eq(nslm_net_set_activation(t->net, j, a->kind, a->c, a->k), NSLM_OK);
-  }
-  ck_assert_int_eq(nslm_params_create(&t->theta, t->net), NSLM_OK);
-  for (size_t j = 0; j <= depth; j++) {
-    size_t rows = widths[j + 1], cols = widths[j];
-    t->layers[j] = malloc(rows * cols * sizeof(double));
-    nslmt_fill(r, t->layers[j], rows * cols,
-               (j == depth ? out_scale : 1.0) / sqrt((double)cols));
-    ck_assert_int_eq(
-        nslm_params_set_layer(t->theta, j, rows, cols, t->layers[j], (ptrdiff_t)cols, 1), NSLM_OK);
-  }
-  size_t d = widths[0], m = widths[depth + 1];
-  t->x = malloc(n * d * sizeof(double));
-  t->y = malloc(n * m * sizeof(double));
-  nslmt_fill(r, t->x, n * d, 1.0);
-  fill_y(r, t->y, n, m, y_kind);
-  ck_assert_int_eq(
-      nslm_data_create(&t->data, n, d, t->x, (ptrdiff_t)d, 1, m, t->y, (ptrdiff_t)m, 1), NSLM_OK);
-}
-
-static void fcase_free(fcase_t *t) {
-  for (size_t j = 0; j <= t->depth; j++) free(t->layers[j]);
-  free(t->x);
-  free(t->y);
-  nslm_data_destroy(t->data);
-  nslm_params_destroy(t->theta);
-  nslm_net_destroy(t->net);
-}
-
-static const double *const *fcase_layers(const fcase_t *t) {
-  return (const double *const *)t->layers;
-}
 
 /* ---- nslmi_forward_fused itself. */
 
@@ -272,13 +183,13 @@ START_TEST(fused_matches_reference) {
   size_t n = sample_counts[(size_t)c % NCOUNTS];
   int kinds[8] = {0};
   for (size_t j = 0; j < depth; j++) kinds[j] = builtin_kinds[((size_t)c + j) % NBUILTIN];
-  fcase_t t;
-  fcase_make(&t, &r, depth, widths, kinds, n, 0, 1.0);
+  nslmt_case t;
+  nslmt_case_make(&t, &r, depth, widths, kinds, n, 0, 1.0);
   for (size_t upto = 1; upto <= depth + 1; upto++) {
     size_t p = widths[upto];
     double *ref = malloc(n * p * sizeof *ref);
     ck_assert_int_eq(
-        nslmt_ref_features(depth, widths, fcase_layers(&t), t.act, n, t.x, upto, 0, ref), 0);
+        nslmt_ref_features(depth, widths, nslmt_case_layers(&t), t.act, n, t.x, upto, 0, ref), 0);
     int ok;
     size_t ws = nslmi_forward_fused_work_size(t.net, upto, n, &ok);
     ck_assert(ok);
@@ -321,20 +232,11 @@ START_TEST(fused_matches_reference) {
     free(work);
     free(ref);
   }
-  fcase_free(&t);
+  nslmt_case_free(&t);
 }
 END_TEST
 
 /* ---- The public evaluation around the threshold. */
-
-static int loss_y_kind(int kind) {
-  switch (kind) {
-  case NSLM_LOSS_LOGISTIC: case NSLM_LOSS_HINGE: return 1;
-  case NSLM_LOSS_LOGISTIC_PAPER: return 2;
-  case NSLM_LOSS_SOFTMAX_CE: return 3;
-  default: return 0;
-  }
-}
 
 /* A callback loss: sum_k (a_k - y_k)^4 / 4 (not a built-in). */
 static int quartic(const double *a, const double *y, size_t m, double *value, double *grad,
@@ -362,8 +264,8 @@ START_TEST(eval_around_threshold) {
   size_t widths[4] = {5, W, 9, 3}, n = 257, m = 3;
   int kinds[2] = {builtin_kinds[(size_t)_i % NBUILTIN], cb ? NSLM_ACT_CALLBACK : NSLM_ACT_RELU};
   double out_scale = kind == NSLM_LOSS_LOGISTIC_PAPER ? 0.05 : 1.0;
-  fcase_t t;
-  fcase_make(&t, &r, 2, widths, kinds, n, kind == 7 ? 0 : loss_y_kind(kind), out_scale);
+  nslmt_case t;
+  nslmt_case_make(&t, &r, 2, widths, kinds, n, kind == 7 ? 0 : nslmt_loss_y_kind(kind), out_scale);
   /* The path taken: fused exactly when every width is within the
    * threshold and no activation is a callback (on a CPU with a vector
    * kernel, with OpenMP or one thread). */
@@ -378,7 +280,7 @@ START_TEST(eval_around_threshold) {
   double *ref = malloc(n * sizeof *ref), *out = malloc(n * m * sizeof *out);
   double rref = 0.0;
   if (kind == 7) {
-    ck_assert_int_eq(nslmt_ref_outputs(2, widths, fcase_layers(&t), t.act, n, t.x, out), 0);
+    ck_assert_int_eq(nslmt_ref_outputs(2, widths, nslmt_case_layers(&t), t.act, n, t.x, out), 0);
     for (size_t i = 0; i < n; i++) {
       double e = 0.0;
       for (size_t k = 0; k < m; k++) {
@@ -389,12 +291,12 @@ START_TEST(eval_around_threshold) {
       rref += e;
     }
   } else {
-    rref = nslmt_ref_risk(2, widths, fcase_layers(&t), t.act, n, t.x, t.y, kind,
+    rref = nslmt_ref_risk(2, widths, nslmt_case_layers(&t), t.act, n, t.x, t.y, kind,
                           kind == NSLM_LOSS_HUBER ? 0.7 : 0.0, ref);
   }
   ck_assert_msg(isfinite(rref), "reference risk not finite (loss %d)", kind);
   double *refo = malloc(n * m * sizeof *refo);
-  ck_assert_int_eq(nslmt_ref_outputs(2, widths, fcase_layers(&t), t.act, n, t.x, refo), 0);
+  ck_assert_int_eq(nslmt_ref_outputs(2, widths, nslmt_case_layers(&t), t.act, n, t.x, refo), 0);
   for (size_t threads = 1; threads <= 2; threads++) {
     ck_assert_int_eq(nslm_net_set_num_threads(t.net, threads), NSLM_OK);
     double *got = malloc(n * sizeof *got), risk = -1.0;
@@ -411,7 +313,7 @@ START_TEST(eval_around_threshold) {
   free(out);
   free(ref);
   nslm_loss_destroy(loss);
-  fcase_free(&t);
+  nslmt_case_free(&t);
 }
 END_TEST
 
@@ -423,13 +325,13 @@ START_TEST(features_at_threshold) {
   size_t widths[5] = {NSLMI_FUSED_MAX_WIDTH, 3, NSLMI_FUSED_MAX_WIDTH, 17, 2};
   size_t n = sample_counts[(size_t)_i % NCOUNTS];
   int kinds[3] = {NSLM_ACT_TANH, NSLM_ACT_RELU, NSLM_ACT_LEAKY_RELU};
-  fcase_t t;
-  fcase_make(&t, &r, 3, widths, kinds, n, 0, 1.0);
+  nslmt_case t;
+  nslmt_case_make(&t, &r, 3, widths, kinds, n, 0, 1.0);
   ck_assert_int_eq(nslm_net_set_num_threads(t.net, 1 + (size_t)_i % 2), NSLM_OK);
   for (size_t j = 0; j <= 4; j++) {
     size_t p = widths[j];
     double *ref = malloc(n * p * sizeof *ref), *got = malloc(n * p * sizeof *got);
-    ck_assert_int_eq(nslmt_ref_features(3, widths, fcase_layers(&t), t.act, n, t.x, j, 0, ref), 0);
+    ck_assert_int_eq(nslmt_ref_features(3, widths, nslmt_case_layers(&t), t.act, n, t.x, j, 0, ref), 0);
     /* Fortran order: the internal samples-as-columns result lands with
      * unit stride along the samples. */
     ck_assert_int_eq(nslm_eval_features(t.net, t.theta, t.data, j, got, 1, (ptrdiff_t)n), NSLM_OK);
@@ -441,7 +343,7 @@ START_TEST(features_at_threshold) {
     free(ref);
     free(got);
   }
-  fcase_free(&t);
+  nslmt_case_free(&t);
 }
 END_TEST
 
