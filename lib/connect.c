@@ -438,9 +438,10 @@ static int build_path(const char *func, const nslm_net *net, const nslm_params *
    * (the knots go straight onto the path, or onto the cut path) */
   if (st == NSLM_OK && go_on) {
     /* (each knot differs from the previous in layer j only, so it is
-     * appended straight from Gamma-bar's or Gamma's layer j) */
+     * appended straight from Gamma-bar's or Gamma's layer j; Gamma-bar's
+     * layers are handed over, it is freed below) */
     for (size_t j = l; j-- > 0 && st == NSLM_OK;)
-      st = nslmi_append_layer(path, p.gbar, j, NSLM_SEG_CONSTANT);
+      st = nslmi_path_append_owned(path, &p.gbar->w[j], j, NSLM_SEG_CONSTANT);
     /* reverse(compress(Gamma)): the knots of Gamma's compression, from
      * Gamma-bar back to Gamma (compression changed layer l first and
      * layer 0 last) */

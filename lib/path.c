@@ -148,6 +148,40 @@ int nslmi_path_append_layers(nslm_path *path, const double *const *layers,
   return nslmi_path_push(path, layers, changed, kind, 1);
 }
 
+int nslmi_path_append_owned(nslm_path *path, double **layer, size_t j, int kind) {
+  NSLMI_CHECK_NULL(path);
+  NSLMI_CHECK_NULL(layer);
+  if (*layer == NULL) return NSLMI_FAIL(NSLM_ERR_INVALID, "layer %zu is NULL", j);
+  if (!valid_kind(kind)) return NSLMI_FAIL(NSLM_ERR_INVALID, "unknown segment kind %d", kind);
+  size_t L = nl(path), k = path->nknots;
+  if (k == 0) return NSLMI_FAIL(NSLM_ERR_INVALID, "path has no knot");
+  if (j >= L) return NSLMI_FAIL(NSLM_ERR_INVALID, "layer %zu of %zu", j, L);
+  size_t sz = layer_size(path, j);
+  const double *x = *layer, *prev = path->layer[(k - 1) * L + j];
+  int bad = 0;
+  for (size_t i = 0; i < sz; i++) bad |= !(fabs(x[i]) <= DBL_MAX);
+  if (bad) return NSLMI_FAIL(NSLM_ERR_NONFINITE, "layer %zu has a NaN or Inf entry", j);
+  int st = reserve(path);
+  if (st) return st;
+  size_t i = 0;
+  while (i < sz && prev[i] == x[i]) i++;
+  int store = i < sz;
+  for (size_t c = 0; c < L; c++) {
+    path->own[k * L + c] = c == j && store;
+    path->layer[k * L + c] = path->layer[(k - 1) * L + c];
+  }
+  if (store) {
+    path->layer[k * L + j] = *layer;
+    path->stored += sz;
+  } else {
+    nslmi_free(*layer); /* unchanged: alias the previous knot's */
+  }
+  *layer = NULL;
+  path->kind[k - 1] = kind;
+  path->nknots = k + 1;
+  return NSLM_OK;
+}
+
 const double *nslmi_path_layer(const nslm_path *path, size_t k, size_t j) {
   return path->layer[k * nl(path) + j];
 }

@@ -137,6 +137,71 @@ START_TEST(storage_is_changed_layers_only) {
 }
 END_TEST
 
+/* The construction's ownership-taking append: a new layer is kept without
+ * a copy (the caller's pointer becomes NULL), a layer equal to the last
+ * knot's is aliased (and freed), a NaN layer is refused with the caller
+ * still owning it and the path unchanged. */
+START_TEST(append_owned_takes_or_refuses) {
+  size_t w[] = {4, 6, 5, 3};
+  pt_prob P;
+  pt_prob_make(&P, 2, w, 7, NSLM_LOSS_SQUARED, NULL, 1);
+  nslm_params *a = pt_params(&P, 21, 1.0), *b = pt_params(&P, 22, 1.0);
+  size_t full = 6 * 4 + 5 * 6 + 3 * 5;
+  nslm_path *path = NULL;
+  ck_assert_int_eq(nslm_path_create(&path, P.net, a), NSLM_OK);
+  double *l1 = pt_layer(b, 1);
+  double *buf = nslmi_malloc(30 * sizeof(double));
+  memcpy(buf, l1, 30 * sizeof(double));
+  double *kept = buf;
+  ck_assert_int_eq(nslmi_path_append_owned(path, &buf, 1, NSLM_SEG_CONSTANT), NSLM_OK);
+  ck_assert_ptr_null(buf);
+  ck_assert_ptr_eq(nslmi_path_layer(path, 1, 1), kept);
+  ck_assert_ptr_eq(nslmi_path_layer(path, 1, 0), nslmi_path_layer(path, 0, 0));
+  ck_assert_uint_eq(nslm_path_stored_values(path), full + 30);
+  ck_assert_int_eq(nslmi_path_changed(path, 0, 1), 1);
+  ck_assert_int_eq(nslmi_path_changed(path, 0, 0), 0);
+  /* the same values again: aliased, nothing stored */
+  buf = nslmi_malloc(30 * sizeof(double));
+  memcpy(buf, l1, 30 * sizeof(double));
+  ck_assert_int_eq(nslmi_path_append_owned(path, &buf, 1, NSLM_SEG_CONVEX), NSLM_OK);
+  ck_assert_ptr_null(buf);
+  ck_assert_uint_eq(nslm_path_num_knots(path), 3);
+  ck_assert_uint_eq(nslm_path_stored_values(path), full + 30);
+  ck_assert_int_eq(nslmi_path_changed(path, 1, 1), 0);
+  int kind;
+  ck_assert_int_eq(nslm_path_segment_kind(path, 1, &kind), NSLM_OK);
+  ck_assert_int_eq(kind, NSLM_SEG_CONVEX);
+  /* NaN: refused, the caller keeps the buffer, the path is unchanged */
+  buf = nslmi_malloc(30 * sizeof(double));
+  memcpy(buf, l1, 30 * sizeof(double));
+  buf[17] = NAN;
+  nslmt_quiet_begin();
+  ck_assert_int_eq(nslmi_path_append_owned(path, &buf, 1, NSLM_SEG_CONSTANT), NSLM_ERR_NONFINITE);
+  ck_assert_int_eq(nslmt_quiet_end(), 0);
+  ck_assert_ptr_nonnull(buf);
+  ck_assert_uint_eq(nslm_path_num_knots(path), 3);
+  ck_assert_uint_eq(nslm_path_stored_values(path), full + 30);
+  /* a failing table allocation leaves the buffer with the caller too */
+  buf[17] = 0.5;
+  nslmi_alloc_fail_after(0, 1);
+  int st = nslmi_path_append_owned(path, &buf, 1, NSLM_SEG_CONSTANT);
+  nslmi_alloc_fail_after(-1, 0);
+  if (st != NSLM_OK) { /* only when the table had to grow */
+    ck_assert_int_eq(st, NSLM_ERR_NOMEM);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(nslm_path_num_knots(path), 3);
+    nslmi_free(buf);
+  } else {
+    ck_assert_ptr_null(buf);
+  }
+  free(l1);
+  nslm_path_destroy(path);
+  nslm_params_destroy(a);
+  nslm_params_destroy(b);
+  pt_prob_free(&P);
+}
+END_TEST
+
 START_TEST(extend_and_claims) {
   size_t w[] = {3, 4, 2};
   pt_prob P;
@@ -1458,6 +1523,7 @@ int main(void) {
   Suite *s = suite_create("path");
   TCase *tc = tcase_create("object");
   tcase_add_test(tc, storage_is_changed_layers_only);
+  tcase_add_test(tc, append_owned_takes_or_refuses);
   tcase_add_test(tc, extend_and_claims);
   tcase_add_test(tc, points_are_exact_at_knots);
   tcase_add_test(tc, one_knot_path);
