@@ -146,29 +146,6 @@ static int store_rows(size_t p, size_t n) {
   return p <= NSLMI_ROWS_MAX_WIDTH && n >= NSLMI_ROWS_MIN_SAMPLES;
 }
 
-/* Activation in place: nslmi_act_apply, with ReLU written four values at
- * a time so that GCC emits branch-free vector code at -O2 (compare and
- * mask instead of a mispredicted branch per value: nslmi_act_apply's ReLU
- * took ~30% of the small benchmark network's time).  The values are
- * exactly nslmi_act_apply's: x > 0 ? x : 0, so NaN and -0 map alike. */
-static int act_apply(const nslmi_activation *a, double *x, size_t len) {
-  size_t i = 0;
-  switch (a->kind) {
-  case NSLM_ACT_IDENTITY: return NSLM_OK;
-  case NSLM_ACT_RELU:
-    for (; i + 4 <= len; i += 4) {
-      double v0 = x[i], v1 = x[i + 1], v2 = x[i + 2], v3 = x[i + 3];
-      x[i] = v0 > 0.0 ? v0 : 0.0;
-      x[i + 1] = v1 > 0.0 ? v1 : 0.0;
-      x[i + 2] = v2 > 0.0 ? v2 : 0.0;
-      x[i + 3] = v3 > 0.0 ? v3 : 0.0;
-    }
-    for (; i < len; i++) x[i] = x[i] > 0.0 ? x[i] : 0.0;
-    return NSLM_OK;
-  default: return nslmi_act_apply(a, x, len);
-  }
-}
-
 /* Largest p_k * n over k in lo..hi (nonempty); 0 with *ok = 0 on overflow. */
 static size_t max_layer_size(const nslm_net *net, size_t lo, size_t hi, size_t n, int *ok) {
   size_t mx = 0;
@@ -215,7 +192,7 @@ static int chain(const nslm_net *net, const nslm_params *theta, size_t j0, const
     nslmi_gemm(0, 0, rows, n, k, 1.0, theta->w[j], (ptrdiff_t)k, 1, src, rss, css, 0.0, t, rst,
                cst, thr);
     if (j + 1 <= l) { /* elementwise: the storage order does not matter */
-      int st = act_apply(&net->act[j + 1], t, rows * n);
+      int st = nslmi_act_apply(&net->act[j + 1], t, rows * n);
       if (st) return st;
     }
     src = t;
@@ -319,7 +296,7 @@ static int fused_block(const nslm_net *net, const nslm_params *theta, const doub
     int act = j + 1 <= l, relu = act && net->act[j + 1].kind == NSLM_ACT_RELU;
     nslmi_small_gemm(isa, p[j + 1], w, p[j], theta->w[j], p[j], src, w, t, w, relu);
     if (act && !relu) {
-      int st = act_apply(&net->act[j + 1], t, p[j + 1] * w);
+      int st = nslmi_act_apply(&net->act[j + 1], t, p[j + 1] * w);
       if (st) return st;
     }
     double *s = src;
@@ -418,7 +395,7 @@ int nslmi_forward_from(const nslm_net *net, const nslm_params *theta, size_t j, 
     memmove(out, z, m * n * sizeof *z);
     return NSLM_OK;
   }
-  int st = act_apply(&net->act[j], z, net->widths[j] * n);
+  int st = nslmi_act_apply(&net->act[j], z, net->widths[j] * n);
   if (st) return st;
   double *buf[2] = {NULL, NULL}, *work = NULL;
   if (j < l) {
@@ -507,7 +484,7 @@ int nslmi_forward(const nslm_net *net, const nslm_params *theta, const nslm_data
                0.0, t, (ptrdiff_t)n, 1, nslmi_gemm_threads(T, rows, n, k));
     if (keep_pre) memcpy(f->a[j + 1], t, rows * n * sizeof *t);
     if (j + 1 <= l) {
-      st = act_apply(&net->act[j + 1], f->a[j + 1], rows * n);
+      st = nslmi_act_apply(&net->act[j + 1], f->a[j + 1], rows * n);
       if (st) {
         nslmi_features_free(f);
         return st;

@@ -16,30 +16,17 @@
 #include "status.h"
 
 /* The elementwise passes of a point (interpolation, activation) are
- * loops over millions of values, and GCC 12 at -O2 compiles the
- * activations to scalar code with a branch per value, which mispredicts on
- * about half the pre-activations of a random net with random data
- * (measured on bench_path's 3 x 1024 net, one point against dgemm on its
- * products, alternating point by point: 0.72-0.81 of dgemm's rate with the
- * branches, 0.89-0.91 without; with smooth data such as sin(i) the
- * branches predict well and the difference vanishes).  With SSE2 (every
- * x86-64) the passes are written with vector intrinsics, branch-free;
- * elsewhere as plain loops.  The values are identical either way: the same
- * IEEE operations in the same order (no FMA: s x + t y is rounded as a
- * product, a product and a sum), and the activations are exactly
- * nslmi_act_apply's: MAXPD(v, 0) returns its second operand 0 when v is
- * NaN or -0, which is what v > 0 ? v : 0 gives; leaky ReLU is m v with m =
- * 1 or c, so v > 0 gives v and the rest c v, NaN included. */
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#define LINE_SSE2 1
-#endif
+ * loops over millions of values: with SSE2 (every x86-64) they are
+ * written with vector intrinsics, branch-free (ReLU: net.h's
+ * nslmi_relu2), elsewhere as plain loops.  The values are identical
+ * either way: the same IEEE operations in the same order (no FMA: s x + t y
+ * is rounded as a product, a product and a sum). */
 
 /* o := s x + t y (s = 1 - t), the same expression in every point's
  * interpolation, so both ends are exact for finite values. */
 static void lerp(size_t len, double s, double t, const double *x, const double *y, double *o) {
   size_t i = 0;
-#ifdef LINE_SSE2
+#ifdef NSLMI_SSE2
   __m128d vs = _mm_set1_pd(s), vt = _mm_set1_pd(t);
   for (; i + 4 <= len; i += 4) {
     __m128d a0 = _mm_add_pd(_mm_mul_pd(vs, _mm_loadu_pd(x + i)), _mm_mul_pd(vt, _mm_loadu_pd(y + i)));
@@ -52,43 +39,10 @@ static void lerp(size_t len, double s, double t, const double *x, const double *
   for (; i < len; i++) o[i] = s * x[i] + t * y[i];
 }
 
-#ifdef LINE_SSE2
-/* f(v) for ReLU (leaky = 0) or leaky ReLU with slope c. */
-static inline __m128d act2(__m128d v, int leaky, __m128d c) {
-  __m128d zero = _mm_setzero_pd();
-  if (!leaky) return _mm_max_pd(v, zero);
-  __m128d pos = _mm_cmpgt_pd(v, zero);
-  __m128d m = _mm_or_pd(_mm_and_pd(pos, _mm_set1_pd(1.0)), _mm_andnot_pd(pos, c));
-  return _mm_mul_pd(m, v);
-}
-#endif
-
-static inline double act1(double v, int leaky, double c) {
-  if (!leaky) return v > 0.0 ? v : 0.0;
-  return (v > 0.0 ? 1.0 : c) * v;
-}
-
 /* ReLU and leaky ReLU here; 0 for the activations left to nslmi_act_apply. */
 static int simple_act(const nslmi_activation *f, int *leaky) {
   *leaky = f->kind == NSLM_ACT_LEAKY_RELU;
   return f->kind == NSLM_ACT_RELU || f->kind == NSLM_ACT_LEAKY_RELU;
-}
-
-/* In place f(x). */
-static int act_inplace(const nslmi_activation *f, double *x, size_t len) {
-  int leaky;
-  if (f->kind == NSLM_ACT_IDENTITY) return NSLM_OK;
-  if (!simple_act(f, &leaky)) return nslmi_act_apply(f, x, len);
-  size_t i = 0;
-#ifdef LINE_SSE2
-  __m128d c = _mm_set1_pd(f->c);
-  for (; i + 4 <= len; i += 4) {
-    _mm_storeu_pd(x + i, act2(_mm_loadu_pd(x + i), leaky, c));
-    _mm_storeu_pd(x + i + 2, act2(_mm_loadu_pd(x + i + 2), leaky, c));
-  }
-#endif
-  for (; i < len; i++) x[i] = act1(x[i], leaky, f->c);
-  return NSLM_OK;
 }
 
 /* o := f(s x + t y), in one pass for ReLU and leaky ReLU. */
@@ -97,20 +51,20 @@ static int lerp_act(const nslmi_activation *f, size_t len, double s, double t, c
   int leaky;
   if (!simple_act(f, &leaky)) {
     lerp(len, s, t, x, y, o);
-    return act_inplace(f, o, len);
+    return nslmi_act_apply(f, o, len);
   }
   size_t i = 0;
-#ifdef LINE_SSE2
+#ifdef NSLMI_SSE2
   __m128d vs = _mm_set1_pd(s), vt = _mm_set1_pd(t), c = _mm_set1_pd(f->c);
   for (; i + 4 <= len; i += 4) {
     __m128d a0 = _mm_add_pd(_mm_mul_pd(vs, _mm_loadu_pd(x + i)), _mm_mul_pd(vt, _mm_loadu_pd(y + i)));
     __m128d a1 = _mm_add_pd(_mm_mul_pd(vs, _mm_loadu_pd(x + i + 2)),
                             _mm_mul_pd(vt, _mm_loadu_pd(y + i + 2)));
-    _mm_storeu_pd(o + i, act2(a0, leaky, c));
-    _mm_storeu_pd(o + i + 2, act2(a1, leaky, c));
+    _mm_storeu_pd(o + i, nslmi_relu2(a0, leaky, c));
+    _mm_storeu_pd(o + i + 2, nslmi_relu2(a1, leaky, c));
   }
 #endif
-  for (; i < len; i++) o[i] = act1(s * x[i] + t * y[i], leaky, f->c);
+  for (; i < len; i++) o[i] = nslmi_relu1(s * x[i] + t * y[i], leaky, f->c);
   return NSLM_OK;
 }
 
@@ -194,7 +148,7 @@ int nslmi_line_evaluate(nslmi_line_evaluator *ev, double t, double *risk, double
     lerp(net->widths[j + 1] * net->widths[j], s, t, ev->a->w[j], ev->b->w[j], wj);
     size_t len = net->widths[j] * n;
     st = j == 1 ? lerp_act(&net->act[1], len, s, t, ev->za, ev->zb, cur)
-                : act_inplace(&net->act[j], cur, len);
+                : nslmi_act_apply(&net->act[j], cur, len);
     if (st) return st;
     double *dst = cur == ev->buf[0] ? ev->buf[1] : ev->buf[0];
     product(ev, wj, j, cur, dst);

@@ -130,11 +130,19 @@ int nslmi_act_apply(const nslmi_activation *a, double *x, size_t len) {
   switch (a->kind) {
   case NSLM_ACT_IDENTITY: return NSLM_OK;
   case NSLM_ACT_RELU:
-    for (i = 0; i < len; i++) x[i] = x[i] > 0.0 ? x[i] : 0.0;
+  case NSLM_ACT_LEAKY_RELU: { /* branch-free (see net.h) */
+    int leaky = a->kind == NSLM_ACT_LEAKY_RELU;
+    i = 0;
+#ifdef NSLMI_SSE2
+    __m128d c = _mm_set1_pd(a->c);
+    for (; i + 4 <= len; i += 4) {
+      _mm_storeu_pd(x + i, nslmi_relu2(_mm_loadu_pd(x + i), leaky, c));
+      _mm_storeu_pd(x + i + 2, nslmi_relu2(_mm_loadu_pd(x + i + 2), leaky, c));
+    }
+#endif
+    for (; i < len; i++) x[i] = nslmi_relu1(x[i], leaky, a->c);
     return NSLM_OK;
-  case NSLM_ACT_LEAKY_RELU:
-    for (i = 0; i < len; i++) x[i] = x[i] > 0.0 ? x[i] : a->c * x[i];
-    return NSLM_OK;
+  }
   case NSLM_ACT_POLY: {
     int k = (int)a->k;
     for (i = 0; i < len; i++) {
